@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Internal interfaces of the iommufd subsystem.
+ *
+ * Object model
+ * ------------
+ * Every file descriptor of /dev/iommu is a context (struct iommufd_ctx)
+ * that names its objects by a u32 ID in the xarray ctx->objects. An object
+ * goes through four steps:
+ *
+ *   iommufd_object_new()      the ID is reserved, nobody can look it up yet
+ *   iommufd_object_publish()  the ID now resolves to the object
+ *   iommufd_object_get()      an ioctl borrows it (a "transient" reference)
+ *   iommufd_object_remove()   the ID is withdrawn and the object destroyed
+ *
+ * Two counts guard an object. @holders counts the other objects (and kernel
+ * drivers) that point at it for as long as they live; IOMMU_DESTROY refuses
+ * such an object with EBUSY. @transient counts the ioctls that are using it
+ * right now; a removal withdraws the ID first, so no new borrower appears,
+ * then sleeps until the borrowers are gone. A borrower may turn into a
+ * holder (iommufd_object_hold()) only while it still has its borrow, so a
+ * removal that finds holders after the wait puts the ID back and fails.
+ *
+ * Locking: the xarray's own lock protects the ID table and the two counts'
+ * transitions seen under it. No other lock is taken inside it.
+ */
+#ifndef __IOMMUFD_PRIVATE_H
+#define __IOMMUFD_PRIVATE_H
+
+#include <linux/iommufd.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/rwsem.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+#include <uapi/linux/iommufd.h>
+
+/* How pinned pages are charged against RLIMIT_MEMLOCK. */
+enum iommufd_account {
+	IOMMUFD_ACCOUNT_USER,	/* user->locked_vm, as io_uring and rdma do */
+	IOMMUFD_ACCOUNT_MM,	/* mm->pinned_vm, as VFIO type1 does */
+};
+
+struct iommufd_ctx {
+	struct file *file;
+	struct xarray objects;
+	wait_queue_head_t drain_wq;	/* removals waiting for borrowers */
+	enum iommufd_account account;
+	/* The IOAS that the VFIO compat container uses, see vfio_compat.c */
+	struct mutex compat_lock;
+	struct iommufd_ioas *compat_ioas;
+	bool compat_no_iommu;
+};
+
+enum iommufd_object_type {
+	IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_IOAS,
+	IOMMUFD_OBJ_DEVICE,
+	IOMMUFD_OBJ_HWPT,
+	IOMMUFD_OBJ_ACCESS,
+	IOMMUFD_OBJ_FAULT,
+#ifdef CONFIG_IOMMUFD_TEST
+	IOMMUFD_OBJ_SELFTEST,
+#endif
+	IOMMUFD_OBJ_MAX,
+};
+
+struct iommufd_object {
+	atomic_t holders;
+	atomic_t transient;
+	enum iommufd_object_type type;
+	u32 id;
+};
+
+/* What the core needs to know about each object type. */
+struct iommufd_object_type_ops {
+	const char *name;
+	/* Undo everything the type did since iommufd_object_new() */
+	void (*destroy)(struct iommufd_object *obj);
+};
+
+struct iommufd_object *__iommufd_object_new(struct iommufd_ctx *ictx,
+					    size_t size,
+					    enum iommufd_object_type type);
+#define iommufd_object_new(ictx, ptr_type, member, type)                    \
+	({                                                                   \
+		struct iommufd_object *__o = __iommufd_object_new(           \
+			ictx, sizeof(ptr_type), type);                        \
+		IS_ERR(__o) ? ERR_CAST(__o) :                                \
+			      container_of(__o, ptr_type, member);           \
+	})
+void iommufd_object_publish(struct iommufd_ctx *ictx,
+			    struct iommufd_object *obj);
+void iommufd_object_discard(struct iommufd_ctx *ictx,
+			    struct iommufd_object *obj);
+void iommufd_object_discard_destroy(struct iommufd_ctx *ictx,
+				    struct iommufd_object *obj);
+struct iommufd_object *iommufd_object_get(struct iommufd_ctx *ictx, u32 id,
+					  enum iommufd_object_type type);
+void iommufd_object_put(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+
+static inline void iommufd_object_hold(struct iommufd_object *obj)
+{
+	atomic_inc(&obj->holders);
+}
+
+static inline void iommufd_object_release(struct iommufd_object *obj)
+{
+	atomic_dec(&obj->holders);
+}
+
+/* Flags for iommufd_object_remove() */
+enum {
+	/* Fail with EBUSY rather than wait for holders (the user's DESTROY) */
+	IOMMUFD_REMOVE_USER = 1 << 0,
+};
+int iommufd_object_remove(struct iommufd_ctx *ictx, struct iommufd_object *obj,
+			  u32 id, unsigned int flags);
+void iommufd_objects_destroy_all(struct iommufd_ctx *ictx);
+
+/* One ioctl in flight: the user's buffer and our copy of the command. */
+struct iommufd_call {
+	struct iommufd_ctx *ictx;
+	void __user *ubuf;
+	u32 usize;
+	void *cmd;
+};
+
+/*
+ * Copy @len bytes of the command back to the user, clipped to the size the
+ * user declared: an older binary with a shorter struct sees only its part.
+ */
+static inline int iommufd_call_reply(struct iommufd_call *call, size_t len)
+{
+	if (copy_to_user(call->ubuf, call->cmd, min_t(size_t, call->usize, len)))
+		return -EFAULT;
+	return 0;
+}
+
+/* ioas.c */
+struct iommufd_ioas {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	/* IOMMU_OPTION_HUGE_PAGES: map only PAGE_SIZE entries when set */
+	bool no_huge_pages;
+};
+
+static inline struct iommufd_ioas *iommufd_ioas_get(struct iommufd_ctx *ictx,
+						   u32 id)
+{
+	struct iommufd_object *obj = iommufd_object_get(ictx, id,
+							IOMMUFD_OBJ_IOAS);
+
+	return IS_ERR(obj) ? ERR_CAST(obj) :
+			     container_of(obj, struct iommufd_ioas, obj);
+}
+
+extern const struct iommufd_object_type_ops iommufd_ioas_type;
+int iommufd_ioas_alloc_ioctl(struct iommufd_call *call);
+int iommufd_ioas_option(struct iommufd_call *call);
+
+/* vfio_compat.c */
+long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
+			unsigned long arg);
+
+#endif

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * /dev/iommu: the character device, its contexts and the ioctl dispatcher.
+ *
+ * Every iommufd command struct starts with a __u32 size that the user fills
+ * with sizeof() of the struct as their headers know it. The dispatcher
+ * copies min(size, ours) bytes and zero-fills the rest, so old binaries
+ * keep working as structs grow; a newer binary may pass a longer struct
+ * only if the tail we do not know is zero (E2BIG otherwise). A size below
+ * the op's last mandatory field is EINVAL.
+ */
+#include <linux/capability.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "iommufd_private.h"
+
+static int iommufd_fops_open(struct inode *inode, struct file *filp)
+{
+	struct iommufd_ctx *ictx;
+
+	ictx = kzalloc(sizeof(*ictx), GFP_KERNEL_ACCOUNT);
+	if (!ictx)
+		return -ENOMEM;
+
+	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	init_waitqueue_head(&ictx->drain_wq);
+	mutex_init(&ictx->compat_lock);
+	ictx->account = IOMMUFD_ACCOUNT_USER;
+	ictx->file = filp;
+	filp->private_data = ictx;
+	return 0;
+}
+
+static int iommufd_fops_release(struct inode *inode, struct file *filp)
+{
+	struct iommufd_ctx *ictx = filp->private_data;
+
+	iommufd_objects_destroy_all(ictx);
+	mutex_destroy(&ictx->compat_lock);
+	kfree(ictx);
+	return 0;
+}
+
+static int iommufd_destroy(struct iommufd_call *call)
+{
+	struct iommu_destroy *cmd = call->cmd;
+
+	return iommufd_object_remove(call->ictx, NULL, cmd->id,
+				     IOMMUFD_REMOVE_USER);
+}
+
+static int iommufd_option_rlimit_mode(struct iommufd_call *call)
+{
+	struct iommu_option *cmd = call->cmd;
+	struct iommufd_ctx *ictx = call->ictx;
+	int rc = 0;
+
+	if (cmd->object_id)
+		return -EOPNOTSUPP;
+
+	switch (cmd->op) {
+	case IOMMU_OPTION_OP_GET:
+		cmd->val64 = ictx->account == IOMMUFD_ACCOUNT_MM;
+		return 0;
+	case IOMMU_OPTION_OP_SET:
+		if (!capable(CAP_SYS_RESOURCE))
+			return -EPERM;
+		if (cmd->val64 > 1)
+			return -EINVAL;
+		/* Pages already charged one way cannot move to the other. */
+		xa_lock(&ictx->objects);
+		if (xa_empty(&ictx->objects))
+			ictx->account = cmd->val64 ? IOMMUFD_ACCOUNT_MM :
+						     IOMMUFD_ACCOUNT_USER;
+		else
+			rc = -EBUSY;
+		xa_unlock(&ictx->objects);
+		return rc;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+static int iommufd_option(struct iommufd_call *call)
+{
+	struct iommu_option *cmd = call->cmd;
+	struct iommu_option __user *uopt = call->ubuf;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	switch (cmd->option_id) {
+	case IOMMU_OPTION_RLIMIT_MODE:
+		rc = iommufd_option_rlimit_mode(call);
+		break;
+	case IOMMU_OPTION_HUGE_PAGES:
+		rc = iommufd_ioas_option(call);
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (rc)
+		return rc;
+	/* Only the value travels back; the rest of the struct is input. */
+	return put_user(cmd->val64, &uopt->val64);
+}
+
+/* Large enough for every command struct, checked at build time below. */
+#define IOMMUFD_CMD_BUF_SIZE	64
+
+struct iommufd_ioctl {
+	unsigned int num;
+	u16 min_size;
+	u16 size;
+	int (*handler)(struct iommufd_call *call);
+};
+
+#define IOMMUFD_IOCTL(_num, _handler, _struct, _last)                        \
+	[_IOC_NR(_num) - IOMMUFD_CMD_BASE] = {                               \
+		.num = _num,                                                 \
+		.handler = _handler,                                         \
+		.min_size = offsetofend(_struct, _last),                     \
+		.size = sizeof(_struct) +                                    \
+			BUILD_BUG_ON_ZERO(sizeof(_struct) >                  \
+					  IOMMUFD_CMD_BUF_SIZE),             \
+	}
+
+static const struct iommufd_ioctl iommufd_ioctls[] = {
+	IOMMUFD_IOCTL(IOMMU_DESTROY, iommufd_destroy, struct iommu_destroy, id),
+	IOMMUFD_IOCTL(IOMMU_IOAS_ALLOC, iommufd_ioas_alloc_ioctl,
+		      struct iommu_ioas_alloc, out_ioas_id),
+	IOMMUFD_IOCTL(IOMMU_OPTION, iommufd_option, struct iommu_option,
+		      val64),
+};
+
+static long iommufd_fops_ioctl(struct file *filp, unsigned int num,
+			       unsigned long arg)
+{
+	unsigned int idx = _IOC_NR(num) - IOMMUFD_CMD_BASE;
+	u64 buf[IOMMUFD_CMD_BUF_SIZE / sizeof(u64)];
+	const struct iommufd_ioctl *op;
+	struct iommufd_call call = {
+		.ictx = filp->private_data,
+		.ubuf = (void __user *)arg,
+		.cmd = buf,
+	};
+	int rc;
+
+	/* Below our range sit the VFIO container ioctls, same type letter. */
+	if (_IOC_NR(num) < IOMMUFD_CMD_BASE)
+		return iommufd_vfio_ioctl(call.ictx, num, arg);
+	if (idx >= ARRAY_SIZE(iommufd_ioctls))
+		return -ENOTTY;
+	op = &iommufd_ioctls[idx];
+	if (!op->handler || op->num != num)
+		return -ENOTTY;
+
+	if (get_user(call.usize, (u32 __user *)call.ubuf))
+		return -EFAULT;
+	if (call.usize < op->min_size)
+		return -EINVAL;
+	rc = copy_struct_from_user(buf, op->size, call.ubuf, call.usize);
+	if (rc)
+		return rc;
+	return op->handler(&call);
+}
+
+static const struct file_operations iommufd_fops = {
+	.owner = THIS_MODULE,
+	.open = iommufd_fops_open,
+	.release = iommufd_fops_release,
+	.unlocked_ioctl = iommufd_fops_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+/**
+ * iommufd_ctx_get - take a reference on a context
+ * @ictx: a context the caller already holds a reference on
+ *
+ * The context lives as long as its file, so this pins the file.
+ */
+void iommufd_ctx_get(struct iommufd_ctx *ictx)
+{
+	get_file(ictx->file);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_ctx_get, IOMMUFD);
+
+/**
+ * iommufd_ctx_from_file - the context behind an open /dev/iommu file
+ * @file: a file the caller holds a reference on
+ *
+ * Return: the context with a new reference the caller must drop with
+ * iommufd_ctx_put(), or ERR_PTR(-EBADFD) if @file is not /dev/iommu.
+ */
+struct iommufd_ctx *iommufd_ctx_from_file(struct file *file)
+{
+	struct iommufd_ctx *ictx;
+
+	if (file->f_op != &iommufd_fops)
+		return ERR_PTR(-EBADFD);
+	ictx = file->private_data;
+	iommufd_ctx_get(ictx);
+	return ictx;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_ctx_from_file, IOMMUFD);
+
+/**
+ * iommufd_ctx_from_fd - the context behind a file descriptor
+ * @fd: a descriptor of the calling process
+ *
+ * Return: the context with a new reference (drop it with iommufd_ctx_put()),
+ * ERR_PTR(-EBADF) for a closed descriptor, ERR_PTR(-EBADFD) for a file that
+ * is not /dev/iommu.
+ */
+struct iommufd_ctx *iommufd_ctx_from_fd(int fd)
+{
+	struct iommufd_ctx *ictx;
+	struct file *file;
+
+	file = fget(fd);
+	if (!file)
+		return ERR_PTR(-EBADF);
+	ictx = iommufd_ctx_from_file(file);
+	fput(file);
+	return ictx;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_ctx_from_fd, IOMMUFD);
+
+/**
+ * iommufd_ctx_put - drop a reference taken on a context
+ * @ictx: the context
+ */
+void iommufd_ctx_put(struct iommufd_ctx *ictx)
+{
+	fput(ictx->file);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_ctx_put, IOMMUFD);
+
+static struct miscdevice iommufd_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "iommu",
+	.fops = &iommufd_fops,
+	.nodename = "iommu",
+	.mode = 0660,
+};
+
+static int __init iommufd_init(void)
+{
+	return misc_register(&iommufd_misc);
+}
+
+static void __exit iommufd_exit(void)
+{
+	misc_deregister(&iommufd_misc);
+}
+
+module_init(iommufd_init);
+module_exit(iommufd_exit);
+
+MODULE_DESCRIPTION("I/O address space management for user space (iommufd)");
+MODULE_LICENSE("GPL");
+MODULE_ALIAS("devname:iommu");

@@ -1,0 +1,224 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The lab: fetch and unpack the kernel source, lay our subsystem over it,
+# build it out of tree with ccache, pack the tests into an initramfs and boot
+# the result under QEMU (TCG, q35, emulated VT-d).
+#
+#   tools/lab.sh kernel        build only
+#   tools/lab.sh check         build, boot, run every test, judge the log
+#   tools/lab.sh run           build, boot, run the demo
+#   tools/lab.sh shell         build, boot to an interactive busybox shell
+#
+# Environment: IOMMUFD_CACHE (default ~/.cache/iommufd) holds the unpacked
+# source, the build directory and the ccache; KERNEL_SRC points at a kernel
+# tree of your own instead; KBUILD_DIR overrides the build directory;
+# LAB_TIMEOUT bounds one boot in seconds.
+set -eu -o pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${IOMMUFD_CACHE:-$HOME/.cache/iommufd}
+KSRC=${KERNEL_SRC:-$CACHE/linux-source-6.12}
+KBUILD=${KBUILD_DIR:-$CACHE/build}
+export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+JOBS=${JOBS:-$(($(nproc) + 1))}
+TIMEOUT=${LAB_TIMEOUT:-1500}
+# Outputs of this checkout (several worktrees may share one cache).
+OUT=$CACHE/out-$(echo "$REPO" | md5sum | cut -c1-8)
+KMAKE=(make -C "$KSRC" O="$KBUILD" ARCH=x86_64 -j"$JOBS")
+
+say() { printf 'lab: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# Everything the lab needs from Debian, installed only when missing.
+need_packages() {
+	local want=(qemu-system-x86 busybox-static flex bison bc libelf-dev
+		    libssl-dev cpio ccache sparse rsync gcc make)
+	[ -n "${KERNEL_SRC:-}" ] || want+=(linux-source-6.12)
+	local missing=() p
+	for p in "${want[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	say "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null
+	apt-get install -y -q "${missing[@]}" >/dev/null
+}
+
+unpack_source() {
+	[ -f "$KSRC/Makefile" ] && return 0
+	[ -n "${KERNEL_SRC:-}" ] && die "KERNEL_SRC=$KSRC is not a kernel tree"
+	say "unpacking linux-source-6.12 into $CACHE"
+	mkdir -p "$CACHE"
+	tar -C "$CACHE" -xJf /usr/src/linux-source-6.12.tar.xz
+}
+
+# Copy a file only when its content differs, so kbuild sees no change
+# (and rebuilds nothing) for files we did not touch.
+put() {
+	mkdir -p "$(dirname "$2")"
+	cmp -s "$1" "$2" || cp "$1" "$2"
+}
+
+# Lay our files over the tree: the subsystem directory wholesale (anything
+# of upstream's that we do not ship is deleted), the two headers and the doc.
+overlay() {
+	local dst=$KSRC/drivers/iommu/iommufd
+	rsync -rc --delete --exclude=.git --exclude=.ci --exclude=tools \
+		--exclude=include --exclude=Documentation --exclude='*.md' \
+		"$REPO/" "$dst/"
+	put "$REPO/include/linux/iommufd.h" "$KSRC/include/linux/iommufd.h"
+	put "$REPO/include/uapi/linux/iommufd.h" "$KSRC/include/uapi/linux/iommufd.h"
+	put "$REPO/Documentation/userspace-api/iommufd.rst" \
+		"$KSRC/Documentation/userspace-api/iommufd.rst"
+	# Objects left from a build of someone else's iommufd must not linger.
+	if [ -d "$KBUILD/drivers/iommu/iommufd" ]; then
+		find "$KBUILD/drivers/iommu/iommufd" -name '*.o' | while read -r o; do
+			local rel=${o#"$KBUILD/drivers/iommu/iommufd/"}
+			case $rel in iommufd.o|built-in.a) continue;; esac
+			[ -f "$REPO/${rel%.o}.c" ] || rm -f "$o" "$(dirname "$o")/.$(basename "$o").cmd"
+		done
+	fi
+}
+
+configure() {
+	local cfg=$KBUILD/.config frag=$REPO/tools/kernel.config
+	mkdir -p "$KBUILD"
+	if [ -f "$cfg" ] && [ "$cfg" -nt "$frag" ] && [ -f "$KBUILD/.lab-config" ]; then
+		return 0
+	fi
+	say "configuring (tinyconfig + tools/kernel.config)"
+	"${KMAKE[@]}" tinyconfig >/dev/null
+	"$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KBUILD" "$cfg" "$frag" >/dev/null
+	"${KMAKE[@]}" olddefconfig >/dev/null
+	# Every option the fragment asks for must have survived olddefconfig.
+	local line opt bad=0
+	while read -r line; do
+		case $line in CONFIG_*=n) opt=${line%=n}
+			grep -q "^$opt=" "$cfg" && { say "$opt still set"; bad=1; };;
+		CONFIG_*) grep -qx "$line" "$cfg" || { say "$line did not stick"; bad=1; };;
+		esac
+	done <"$frag"
+	[ $bad -eq 0 ] || die "kernel config incomplete"
+	touch "$KBUILD/.lab-config"
+}
+
+# Nothing of upstream's iommufd may be compiled in: every object under the
+# subsystem's build directory must come from a source file of this repo.
+check_objects() {
+	local o rel bad=0
+	while read -r o; do
+		rel=${o#"$KBUILD/drivers/iommu/iommufd/"}
+		case $rel in iommufd.o|built-in.a) continue;; esac
+		if [ ! -f "$REPO/${rel%.o}.c" ] ||
+		   ! cmp -s "$REPO/${rel%.o}.c" "$KSRC/drivers/iommu/iommufd/${rel%.o}.c"; then
+			say "object $rel has no source in this repo"; bad=1
+		fi
+	done < <(find "$KBUILD/drivers/iommu/iommufd" -name '*.o')
+	[ $bad -eq 0 ] || die "foreign objects in drivers/iommu/iommufd"
+}
+
+build_kernel() {
+	need_packages
+	# One source tree and build directory serve every checkout: take turns.
+	mkdir -p "$CACHE"
+	exec 9>"$CACHE/.lock"
+	flock 9
+	unpack_source
+	overlay
+	configure
+	say "building the kernel in $KBUILD"
+	local log=$CACHE/kbuild.log
+	if ! "${KMAKE[@]}" CC="ccache gcc" bzImage >"$log" 2>&1; then
+		grep -E 'error|Error' "$log" | head -40 >&2
+		die "kernel build failed (full log: $log)"
+	fi
+	grep -E 'drivers/iommu/iommufd/.*(warning|error)' "$log" >&2 && \
+		die "warnings in our subsystem (full log: $log)"
+	check_objects
+	mkdir -p "$OUT"
+	cp "$KBUILD/arch/x86/boot/bzImage" "$OUT/bzImage"
+	flock -u 9
+	say "kernel: $OUT/bzImage"
+}
+
+# Userspace programs: static, against our uapi header and the kernel's
+# kselftest harness.
+build_user() {
+	mkdir -p "$OUT/bin"
+	make -s -C "$REPO" user USER_OUT="$OUT/bin" KSRC="$KSRC"
+}
+
+# $1: what /init does (check, run, shell)
+build_initramfs() {
+	local root=$OUT/root
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,mnt,tests}
+	cp /bin/busybox "$root/bin/busybox"
+	ln -s busybox "$root/bin/sh"
+	cp "$OUT"/bin/* "$root/tests/"
+	cp "$REPO/tools/init.sh" "$root/init"
+	chmod +x "$root/init"
+	echo "$1" >"$root/lab-mode"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$OUT/initramfs.gz"
+}
+
+# $1: mode, $2: console log file ("" for interactive)
+boot() {
+	local args=(qemu-system-x86_64 -accel tcg -machine q35,kernel-irqchip=split
+		-device intel-iommu,intremap=on,caching-mode=on
+		-cpu max -smp 2 -m 2G -nographic -no-reboot
+		-kernel "$OUT/bzImage" -initrd "$OUT/initramfs.gz"
+		-append "console=ttyS0 panic=-1 oops=panic loglevel=6 hugepages=160 ${LAB_CMDLINE:-}")
+	if [ -z "$2" ]; then
+		exec "${args[@]}"
+	fi
+	timeout --foreground -k 5 "$TIMEOUT" "${args[@]}" </dev/null 2>&1 |
+		tr -d '\r' | tee "$2" || true
+}
+
+# Judge a console log: count the KTAP results and look for any splat.
+judge() {
+	local log=$1 pass fail bad=0
+	pass=$(grep -cE '^ok [0-9]+ ' "$log" || true)
+	fail=$(grep -cE '^not ok [0-9]+ ' "$log" || true)
+	if ! grep -q '^LAB: done' "$log"; then
+		say "the VM did not finish (timeout or crash)"; bad=1
+	fi
+	if grep -nE 'WARNING:|BUG:|Oops|kernel BUG|KASAN:|UBSAN:|general protection|possible circular|possible recursive|inconsistent lock|suspicious RCU|unreferenced object|Kernel panic|INFO: task|hung_task|Call Trace:' "$log" >&2; then
+		say "the kernel log has a splat"; bad=1
+	fi
+	if grep -q '^LAB: FAIL' "$log"; then
+		grep '^LAB: FAIL' "$log" >&2; bad=1
+	fi
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ] && [ "$bad" -eq 0 ]
+}
+
+main() {
+	local cmd=${1:-check}
+	case $cmd in
+	deps) need_packages ;;
+	kernel) build_kernel ;;
+	check|run|bench)
+		build_kernel
+		build_user
+		build_initramfs "$cmd"
+		mkdir -p "$OUT"
+		boot "$cmd" "$OUT/console-$cmd.log"
+		[ "$cmd" = check ] && judge "$OUT/console-$cmd.log"
+		[ "$cmd" = check ] || grep -q '^LAB: done' "$OUT/console-$cmd.log"
+		;;
+	shell)
+		build_kernel
+		build_user
+		build_initramfs shell
+		boot shell ""
+		;;
+	*) die "unknown command $cmd" ;;
+	esac
+}
+
+main "$@"
