@@ -116,6 +116,7 @@ enum {
 	/* Fail with EBUSY rather than wait for holders (the user's DESTROY) */
 	IOMMUFD_REMOVE_USER = 1 << 0,
 };
+
 int iommufd_object_remove(struct iommufd_ctx *ictx, struct iommufd_object *obj,
 			  u32 id, unsigned int flags);
 void iommufd_objects_destroy_all(struct iommufd_ctx *ictx);
@@ -147,8 +148,8 @@ struct iommufd_ioas {
 	bool no_huge_pages;
 };
 
-static inline struct iommufd_ioas *iommufd_ioas_get(struct iommufd_ctx *ictx,
-						   u32 id)
+static inline struct iommufd_ioas *
+iommufd_ioas_get(struct iommufd_ctx *ictx, u32 id)
 {
 	struct iommufd_object *obj = iommufd_object_get(ictx, id,
 							IOMMUFD_OBJ_IOAS);

@@ -120,9 +120,10 @@ struct iommufd_ioctl {
 	int (*handler)(struct iommufd_call *call);
 };
 
-#define IOMMUFD_IOCTL(_num, _handler, _struct, _last)                        \
-	[_IOC_NR(_num) - IOMMUFD_CMD_BASE] = {                               \
-		.num = _num,                                                 \
+/* @_name: the command's name without its IOMMU_ prefix (DESTROY, ...) */
+#define IOMMUFD_IOCTL(_name, _handler, _struct, _last)                       \
+	[IOMMUFD_CMD_##_name - IOMMUFD_CMD_BASE] = {                         \
+		.num = IOMMU_##_name,                                        \
 		.handler = _handler,                                         \
 		.min_size = offsetofend(_struct, _last),                     \
 		.size = sizeof(_struct) +                                    \
@@ -131,11 +132,10 @@ struct iommufd_ioctl {
 	}
 
 static const struct iommufd_ioctl iommufd_ioctls[] = {
-	IOMMUFD_IOCTL(IOMMU_DESTROY, iommufd_destroy, struct iommu_destroy, id),
-	IOMMUFD_IOCTL(IOMMU_IOAS_ALLOC, iommufd_ioas_alloc_ioctl,
+	IOMMUFD_IOCTL(DESTROY, iommufd_destroy, struct iommu_destroy, id),
+	IOMMUFD_IOCTL(IOAS_ALLOC, iommufd_ioas_alloc_ioctl,
 		      struct iommu_ioas_alloc, out_ioas_id),
-	IOMMUFD_IOCTL(IOMMU_OPTION, iommufd_option, struct iommu_option,
-		      val64),
+	IOMMUFD_IOCTL(OPTION, iommufd_option, struct iommu_option, val64),
 };
 
 static long iommufd_fops_ioctl(struct file *filp, unsigned int num,

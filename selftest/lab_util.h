@@ -4,6 +4,8 @@
 #define __IOMMUFD_LAB_UTIL_H
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
@@ -51,6 +53,62 @@ static inline int option_op(int fd, uint32_t option, uint16_t op,
 	if (!rc)
 		*val = cmd.val64;
 	return rc;
+}
+
+static inline int ioas_map(int fd, uint32_t ioas, void *buf, uint64_t len,
+			   uint64_t *iova, uint32_t flags)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = ioas,
+		.user_va = (uintptr_t)buf,
+		.length = len,
+		.iova = *iova,
+	};
+	int rc = ioctl_errno(fd, IOMMU_IOAS_MAP, &cmd);
+
+	if (!rc)
+		*iova = cmd.iova;
+	return rc;
+}
+
+#define MAP_RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
+
+static inline int ioas_unmap(int fd, uint32_t ioas, uint64_t iova,
+			     uint64_t len, uint64_t *unmapped)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas,
+		.iova = iova,
+		.length = len,
+	};
+	int rc = ioctl_errno(fd, IOMMU_IOAS_UNMAP, &cmd);
+
+	if (!rc && unmapped)
+		*unmapped = cmd.length;
+	return rc;
+}
+
+/* A number from /proc/self/status, in kB ("VmPin", "VmLck"). */
+static inline long proc_status_kb(const char *key)
+{
+	char line[256];
+	long val = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, strlen(key)) &&
+		    line[strlen(key)] == ':') {
+			val = strtol(line + strlen(key) + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
 }
 
 #endif

@@ -392,7 +392,7 @@ TEST(close_with_objects)
 struct race {
 	int fd;
 	uint32_t id;
-	volatile bool stop;
+	bool stop;		/* read and written with __atomic builtins */
 	unsigned long gets, gone;
 };
 
@@ -402,7 +402,7 @@ static void *race_reader(void *arg)
 	uint64_t val;
 	int rc;
 
-	while (!r->stop) {
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
 		val = 0;
 		rc = option_op(r->fd, IOMMU_OPTION_HUGE_PAGES,
 			       IOMMU_OPTION_OP_GET, r->id, &val);
@@ -426,13 +426,13 @@ TEST_F(ctx, destroy_races_lookups)
 
 	for (round = 0; round < 200; round++) {
 		ASSERT_EQ(0, ioas_alloc(self->fd, &r.id));
-		r.stop = false;
+		__atomic_store_n(&r.stop, false, __ATOMIC_RELAXED);
 		for (i = 0; i < 2; i++)
 			ASSERT_EQ(0, pthread_create(&th[i], NULL, race_reader,
 						    &r));
 		usleep(round % 7 * 100);
 		EXPECT_EQ(0, obj_destroy(self->fd, r.id));
-		r.stop = true;
+		__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
 		for (i = 0; i < 2; i++) {
 			ASSERT_EQ(0, pthread_join(th[i], &ret));
 			EXPECT_EQ(NULL, ret);
