@@ -237,7 +237,7 @@ TEST_F(ctx, unknown_ioctls)
 
 	*(uint32_t *)buf = sizeof(buf);
 	/* Past the end of the command table. */
-	for (nr = 0xa0; nr < 0x100; nr += 0x13)
+	for (nr = 0xa1; nr < 0x100; nr += 0x13)
 		EXPECT_EQ(ENOTTY, ioctl_errno(self->fd, _IO(IOMMUFD_TYPE, nr),
 					      buf));
 	/* Below it: the VFIO container range, not served here yet. */
@@ -252,48 +252,60 @@ TEST_F(ctx, unknown_ioctls)
 	EXPECT_EQ(ENOTTY, ioctl_errno(self->fd, FIONREAD, buf));
 }
 
+/*
+ * IOMMU_OPTION_RLIMIT_MODE, step by step: the op, whether it names the IOAS
+ * the test makes half way (before step ioas_at), the value passed in, the
+ * errno expected and, when check is set, the value read back.
+ */
+static const struct rlimit_step {
+	uint16_t op;
+	bool on_ioas;
+	uint64_t in;
+	int err;
+	bool check;
+	uint64_t out;
+} rlimit_steps[] = {
+	/* A GET overwrites what val64 held with the mode, 0 at first. */
+	{ IOMMU_OPTION_OP_GET, false, 55, 0, true, 0 },
+	/* Root may switch to mm->pinned_vm and back while nothing exists. */
+	{ IOMMU_OPTION_OP_SET, false, 1, 0, false, 0 },
+	{ IOMMU_OPTION_OP_GET, false, 7, 0, true, 1 },
+	{ IOMMU_OPTION_OP_SET, false, 2, EINVAL, false, 0 },
+	{ IOMMU_OPTION_OP_SET, false, 0, 0, false, 0 },
+	/* Not once objects exist (an IOAS is made before this step). */
+	{ IOMMU_OPTION_OP_SET, false, 1, EBUSY, false, 0 },
+	{ IOMMU_OPTION_OP_GET, false, 7, 0, true, 0 },
+	/* The mode is global: an object ID is an error. */
+	{ IOMMU_OPTION_OP_GET, true, 0, EOPNOTSUPP, false, 0 },
+};
+
 TEST_F(ctx, option_rlimit_mode)
 {
-	struct iommu_option cmd = {
-		.size = sizeof(cmd),
-		.option_id = IOMMU_OPTION_RLIMIT_MODE,
-		.op = IOMMU_OPTION_OP_GET,
-		.val64 = 55,
-	};
-	uint64_t val = 0;
-	uint32_t id;
+	const unsigned int ioas_at = 5;
+	uint32_t id = 0;
+	unsigned int i;
 
-	ASSERT_EQ(0, ioctl_errno(self->fd, IOMMU_OPTION, &cmd));
-	EXPECT_EQ(0, cmd.val64);
+	for (i = 0; i < ARRAY_SIZE(rlimit_steps); i++) {
+		const struct rlimit_step *st = &rlimit_steps[i];
+		uint64_t val = st->in;
+		int rc;
 
-	/* Root may switch to mm->pinned_vm and back while nothing exists. */
-	val = 1;
-	EXPECT_EQ(0, option_op(self->fd, IOMMU_OPTION_RLIMIT_MODE,
-			       IOMMU_OPTION_OP_SET, 0, &val));
-	val = 7;
-	EXPECT_EQ(0, option_op(self->fd, IOMMU_OPTION_RLIMIT_MODE,
-			       IOMMU_OPTION_OP_GET, 0, &val));
-	EXPECT_EQ(1, val);
-	val = 2;
-	EXPECT_EQ(EINVAL, option_op(self->fd, IOMMU_OPTION_RLIMIT_MODE,
-				    IOMMU_OPTION_OP_SET, 0, &val));
-	val = 0;
-	EXPECT_EQ(0, option_op(self->fd, IOMMU_OPTION_RLIMIT_MODE,
-			       IOMMU_OPTION_OP_SET, 0, &val));
-
-	/* Not once objects exist. */
-	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
-	val = 1;
-	EXPECT_EQ(EBUSY, option_op(self->fd, IOMMU_OPTION_RLIMIT_MODE,
-				   IOMMU_OPTION_OP_SET, 0, &val));
-	val = 7;
-	EXPECT_EQ(0, option_op(self->fd, IOMMU_OPTION_RLIMIT_MODE,
-			       IOMMU_OPTION_OP_GET, 0, &val));
-	EXPECT_EQ(0, val);
-
-	/* The mode is global: an object ID is an error. */
-	EXPECT_EQ(EOPNOTSUPP, option_op(self->fd, IOMMU_OPTION_RLIMIT_MODE,
-					IOMMU_OPTION_OP_GET, id, &val));
+		if (i == ioas_at)
+			ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+		rc = option_op(self->fd, IOMMU_OPTION_RLIMIT_MODE, st->op,
+			       st->on_ioas ? id : 0, &val);
+		/* The first read must work for the rest to mean anything. */
+		if (i == 0) {
+			ASSERT_EQ(st->err, rc);
+		} else {
+			EXPECT_EQ(st->err, rc)
+				TH_LOG("step %u", i);
+		}
+		if (st->check) {
+			EXPECT_EQ(st->out, val)
+				TH_LOG("step %u", i);
+		}
+	}
 }
 
 TEST_F(ctx, option_invalid)

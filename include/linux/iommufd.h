@@ -16,13 +16,50 @@
 #include <linux/errno.h>
 #include <linux/types.h>
 
-struct device;
-struct file;
-struct iommu_group;
-struct iommufd_access;
+/* The objects, then what they are made from, in the order used below */
 struct iommufd_ctx;
 struct iommufd_device;
+struct iommufd_access;
+struct file;
+struct iommu_group;
+struct device;
 struct page;
+
+/*
+ * Contexts. A driver is handed a context as the file of /dev/iommu, or its
+ * fd; the reference it gets is dropped with iommufd_ctx_put().
+ */
+void iommufd_ctx_get(struct iommufd_ctx *ictx);
+#if IS_ENABLED(CONFIG_IOMMUFD)
+struct iommufd_ctx *iommufd_ctx_from_fd(int fd);
+struct iommufd_ctx *iommufd_ctx_from_file(struct file *file);
+bool iommufd_ctx_has_group(struct iommufd_ctx *ictx, struct iommu_group *group);
+void iommufd_ctx_put(struct iommufd_ctx *ictx);
+#else
+/* No iommufd: no file can be a context, so no fallback here is ever reached. */
+static inline struct iommufd_ctx *iommufd_ctx_from_file(struct file *file)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline void iommufd_ctx_put(struct iommufd_ctx *ictx)
+{
+}
+#endif
+
+/*
+ * Devices with an IOMMU: available whenever the caller itself depends on
+ * IOMMUFD. Bind first; attach or replace take an IOAS or HWPT ID in *pt_id and
+ * return there the HWPT actually used.
+ */
+struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
+					   struct device *dev, u32 *id);
+u32 iommufd_device_to_id(struct iommufd_device *idev);
+struct iommufd_ctx *iommufd_device_to_ictx(struct iommufd_device *idev);
+int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id);
+int iommufd_device_replace(struct iommufd_device *idev, u32 *pt_id);
+void iommufd_device_detach(struct iommufd_device *idev);
+void iommufd_device_unbind(struct iommufd_device *idev);
 
 /**
  * struct iommufd_access_ops - what an in-kernel access user provides
@@ -34,8 +71,22 @@ struct page;
  */
 struct iommufd_access_ops {
 	u8 needs_pin_pages : 1;
-	void (*unmap)(void *data, unsigned long iova, unsigned long length);
+	void (*unmap)(void *data,
+		      unsigned long iova, unsigned long length);
 };
+
+/*
+ * In-kernel accesses, for devices without an IOMMU: creation and the IOAS
+ * they are attached to, always declared; then the ways to reach the memory
+ * by IOVA, which have fallbacks.
+ */
+struct iommufd_access *
+iommufd_access_create(struct iommufd_ctx *ictx,
+		      const struct iommufd_access_ops *ops, void *data, u32 *id);
+int iommufd_access_attach(struct iommufd_access *access, u32 ioas_id);
+int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id);
+void iommufd_access_detach(struct iommufd_access *access);
+void iommufd_access_destroy(struct iommufd_access *access);
 
 /* Flags of iommufd_access_rw() */
 enum {
@@ -47,79 +98,49 @@ enum {
 	__IOMMUFD_ACCESS_RW_SLOW_PATH = 1 << 2,
 };
 
-/* Devices: available whenever the caller itself depends on IOMMUFD */
-struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
-					   struct device *dev, u32 *id);
-void iommufd_device_unbind(struct iommufd_device *idev);
-int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id);
-int iommufd_device_replace(struct iommufd_device *idev, u32 *pt_id);
-void iommufd_device_detach(struct iommufd_device *idev);
-struct iommufd_ctx *iommufd_device_to_ictx(struct iommufd_device *idev);
-u32 iommufd_device_to_id(struct iommufd_device *idev);
-
-/* In-kernel accesses: creation and the IOAS they are attached to */
-struct iommufd_access *
-iommufd_access_create(struct iommufd_ctx *ictx,
-		      const struct iommufd_access_ops *ops, void *data, u32 *id);
-void iommufd_access_destroy(struct iommufd_access *access);
-int iommufd_access_attach(struct iommufd_access *access, u32 ioas_id);
-int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id);
-void iommufd_access_detach(struct iommufd_access *access);
-
-void iommufd_ctx_get(struct iommufd_ctx *ictx);
-
 #if IS_ENABLED(CONFIG_IOMMUFD)
-struct iommufd_ctx *iommufd_ctx_from_file(struct file *file);
-struct iommufd_ctx *iommufd_ctx_from_fd(int fd);
-void iommufd_ctx_put(struct iommufd_ctx *ictx);
-bool iommufd_ctx_has_group(struct iommufd_ctx *ictx, struct iommu_group *group);
-
+int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
+		      void *data, size_t len, unsigned int flags);
 int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
 			     unsigned long length, struct page **out_pages,
 			     unsigned int flags);
 void iommufd_access_unpin_pages(struct iommufd_access *access,
 				unsigned long iova, unsigned long length);
-int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
-		      void *data, size_t len, unsigned int flags);
-
-int iommufd_vfio_compat_ioas_get_id(struct iommufd_ctx *ictx, u32 *out_ioas_id);
-int iommufd_vfio_compat_ioas_create(struct iommufd_ctx *ictx);
-int iommufd_vfio_compat_set_no_iommu(struct iommufd_ctx *ictx);
 #else
-/* No iommufd: no file can be a context, so nothing below is ever reached. */
-static inline struct iommufd_ctx *iommufd_ctx_from_file(struct file *file)
-{
-	return ERR_PTR(-EOPNOTSUPP);
-}
-
-static inline void iommufd_ctx_put(struct iommufd_ctx *ictx) {}
-
-static inline int iommufd_access_pin_pages(struct iommufd_access *access,
-					   unsigned long iova,
-					   unsigned long length,
-					   struct page **out_pages,
-					   unsigned int flags)
+static inline int
+iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
+		  void *data, size_t len, unsigned int flags)
 {
 	return -EOPNOTSUPP;
 }
 
-static inline void iommufd_access_unpin_pages(struct iommufd_access *access,
-					      unsigned long iova,
-					      unsigned long length) {}
+static inline int
+iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
+			 unsigned long length, struct page **out_pages,
+			 unsigned int flags)
+{
+	return -EOPNOTSUPP;
+}
 
-static inline int iommufd_access_rw(struct iommufd_access *access,
-				    unsigned long iova, void *data,
-				    size_t len, unsigned int flags)
+static inline void
+iommufd_access_unpin_pages(struct iommufd_access *access, unsigned long iova,
+			   unsigned long length)
+{
+}
+#endif
+
+/* The VFIO container emulation (namespace IOMMUFD_VFIO) */
+#if IS_ENABLED(CONFIG_IOMMUFD)
+int iommufd_vfio_compat_set_no_iommu(struct iommufd_ctx *ictx);
+int iommufd_vfio_compat_ioas_create(struct iommufd_ctx *ictx);
+int iommufd_vfio_compat_ioas_get_id(struct iommufd_ctx *ictx, u32 *out_ioas_id);
+#else
+static inline int iommufd_vfio_compat_set_no_iommu(struct iommufd_ctx *ictx)
 {
 	return -EOPNOTSUPP;
 }
 
 static inline int iommufd_vfio_compat_ioas_create(struct iommufd_ctx *ictx)
-{
-	return -EOPNOTSUPP;
-}
-
-static inline int iommufd_vfio_compat_set_no_iommu(struct iommufd_ctx *ictx)
 {
 	return -EOPNOTSUPP;
 }
