@@ -18,9 +18,13 @@ iommufd-y := \
 	main.o \
 	object.o \
 	ioas.o \
+	io_pagetable.o \
+	pages.o \
 	device.o \
 	access.o \
 	vfio_compat.o
+
+iommufd-$(CONFIG_IOMMUFD_TEST) += selftest/test_cmd.o
 
 obj-$(CONFIG_IOMMUFD) += iommufd.o
 

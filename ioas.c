@@ -3,10 +3,14 @@
  * IOAS objects: the I/O address spaces a user fills with mappings of their
  * memory, and the ioctls that work on them.
  */
+#include <linux/iommu.h>
+#include <linux/slab.h>
+
 #include "iommufd_private.h"
 
 static void iommufd_ioas_destroy(struct iommufd_object *obj)
 {
+	iopt_destroy(&container_of(obj, struct iommufd_ioas, obj)->iopt);
 }
 
 const struct iommufd_object_type_ops iommufd_ioas_type = {
@@ -28,6 +32,7 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_call *call)
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	ioas->ictx = call->ictx;
+	iopt_init(&ioas->iopt);
 
 	/* Answer before publishing: a failed reply leaves nothing behind. */
 	cmd->out_ioas_id = ioas->obj.id;
@@ -63,6 +68,231 @@ int iommufd_ioas_option(struct iommufd_call *call)
 	default:
 		rc = -EOPNOTSUPP;
 	}
+	iommufd_object_put(call->ictx, &ioas->obj);
+	return rc;
+}
+
+#define IOAS_MAP_FLAGS	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | \
+			 IOMMU_IOAS_MAP_READABLE)
+
+/*
+ * The IOMMU protection of a mapping. IOMMU_CACHE always: user space has no
+ * way to flush CPU caches for a device, so only coherent DMA is offered.
+ */
+static int iommufd_map_prot(u32 flags)
+{
+	int prot = IOMMU_CACHE;
+
+	if (flags & IOMMU_IOAS_MAP_READABLE)
+		prot |= IOMMU_READ;
+	if (flags & IOMMU_IOAS_MAP_WRITEABLE)
+		prot |= IOMMU_WRITE;
+	return prot;
+}
+
+/* The checks IOAS_MAP and IOAS_COPY share, in the order of their errnos. */
+static int iommufd_map_flags_check(u32 flags)
+{
+	if (flags & ~IOAS_MAP_FLAGS)
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+int iommufd_ioas_map_ioctl(struct iommufd_call *call)
+{
+	struct iommu_ioas_map *cmd = call->cmd;
+	unsigned long iova = cmd->iova;
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	if (iommufd_map_flags_check(cmd->flags) || cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX)
+		return -EOVERFLOW;
+	if (!(cmd->flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)))
+		return -EINVAL;
+
+	ioas = iommufd_ioas_get(call->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	rc = iopt_map_user(call->ictx, &ioas->iopt, &iova, cmd->user_va,
+			   cmd->length, iommufd_map_prot(cmd->flags),
+			   cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
+	if (!rc) {
+		cmd->iova = iova;
+		rc = iommufd_call_reply(call, sizeof(*cmd));
+	}
+	iommufd_object_put(call->ictx, &ioas->obj);
+	return rc;
+}
+
+int iommufd_ioas_copy_ioctl(struct iommufd_call *call)
+{
+	struct iommu_ioas_copy *cmd = call->cmd;
+	unsigned long iova = cmd->dst_iova;
+	struct iommufd_ioas *src, *dst;
+	int rc;
+
+	rc = iommufd_map_flags_check(cmd->flags);
+	if (rc)
+		return rc;
+	if (cmd->length >= ULONG_MAX || cmd->src_iova >= ULONG_MAX ||
+	    cmd->dst_iova >= ULONG_MAX)
+		return -EOVERFLOW;
+	if (!(cmd->flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)))
+		return -EINVAL;
+
+	src = iommufd_ioas_get(call->ictx, cmd->src_ioas_id);
+	if (IS_ERR(src))
+		return PTR_ERR(src);
+	dst = iommufd_ioas_get(call->ictx, cmd->dst_ioas_id);
+	if (IS_ERR(dst)) {
+		rc = PTR_ERR(dst);
+		goto out_src;
+	}
+	rc = iopt_copy(&dst->iopt, &src->iopt, &iova, cmd->src_iova,
+		       cmd->length, iommufd_map_prot(cmd->flags),
+		       cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
+	if (!rc) {
+		cmd->dst_iova = iova;
+		rc = iommufd_call_reply(call, sizeof(*cmd));
+	}
+	iommufd_object_put(call->ictx, &dst->obj);
+out_src:
+	iommufd_object_put(call->ictx, &src->obj);
+	return rc;
+}
+
+int iommufd_ioas_unmap_ioctl(struct iommufd_call *call)
+{
+	struct iommu_ioas_unmap *cmd = call->cmd;
+	unsigned long last, unmapped = 0;
+	struct iommufd_ioas *ioas;
+	bool all = !cmd->iova && cmd->length == U64_MAX;
+	int rc;
+
+	if (!all) {
+		if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX)
+			return -EOVERFLOW;
+		if (!cmd->length)
+			return -EINVAL;
+		if (check_add_overflow((unsigned long)cmd->iova,
+				       (unsigned long)cmd->length - 1, &last))
+			return -EOVERFLOW;
+	}
+
+	ioas = iommufd_ioas_get(call->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	if (all)
+		rc = iopt_unmap(&ioas->iopt, 0, ULONG_MAX, &unmapped);
+	else
+		rc = iopt_unmap(&ioas->iopt, cmd->iova, last, &unmapped);
+	/* Unmapping everything of an empty IOAS is fine, a range is not. */
+	if (!rc && !unmapped && !all)
+		rc = -ENOENT;
+	if (!rc) {
+		cmd->length = unmapped;
+		rc = iommufd_call_reply(call, sizeof(*cmd));
+	}
+	iommufd_object_put(call->ictx, &ioas->obj);
+	return rc;
+}
+
+struct iommufd_ranges_out {
+	struct iommu_iova_range __user *ubuf;
+	u32 room;
+	u32 count;
+};
+
+/* Store one usable range if the user gave room for it, count it anyway. */
+static int iommufd_range_emit(void *arg, unsigned long start,
+			      unsigned long last)
+{
+	struct iommufd_ranges_out *out = arg;
+	struct iommu_iova_range range = { .start = start, .last = last };
+
+	if (out->count < out->room &&
+	    copy_to_user(out->ubuf + out->count, &range, sizeof(range)))
+		return -EFAULT;
+	out->count++;
+	return 0;
+}
+
+int iommufd_ioas_iova_ranges_ioctl(struct iommufd_call *call)
+{
+	struct iommu_ioas_iova_ranges *cmd = call->cmd;
+	struct iommufd_ranges_out out = {
+		.ubuf = u64_to_user_ptr(cmd->allowed_iovas),
+		.room = cmd->num_iovas,
+	};
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	ioas = iommufd_ioas_get(call->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	rc = iopt_for_each_usable(&ioas->iopt, iommufd_range_emit, &out);
+	if (!rc) {
+		cmd->num_iovas = out.count;
+		cmd->out_iova_alignment = READ_ONCE(ioas->iopt.iova_alignment);
+		rc = iommufd_call_reply(call, sizeof(*cmd));
+	}
+	/* Too little room: the count tells the user how much to give. */
+	if (!rc && out.count > out.room)
+		rc = -EMSGSIZE;
+	iommufd_object_put(call->ictx, &ioas->obj);
+	return rc;
+}
+
+/* Read the user's ranges into @tree: each non-empty, none overlapping. */
+static int iommufd_ranges_load(struct rb_root_cached *tree,
+			       struct iommu_iova_range __user *uranges,
+			       u32 count)
+{
+	struct iommu_iova_range range;
+	struct iopt_range *node;
+	u32 i;
+
+	for (i = 0; i != count; i++) {
+		if (copy_from_user(&range, uranges + i, sizeof(range)))
+			return -EFAULT;
+		if (range.start >= range.last || range.last > ULONG_MAX)
+			return -EINVAL;
+		if (interval_tree_iter_first(tree, range.start, range.last))
+			return -EINVAL;
+		node = kzalloc(sizeof(*node), GFP_KERNEL_ACCOUNT);
+		if (!node)
+			return -ENOMEM;
+		node->node.start = range.start;
+		node->node.last = range.last;
+		interval_tree_insert(&node->node, tree);
+		cond_resched();
+	}
+	return 0;
+}
+
+int iommufd_ioas_allow_iovas_ioctl(struct iommufd_call *call)
+{
+	struct iommu_ioas_allow_iovas *cmd = call->cmd;
+	struct rb_root_cached tree = RB_ROOT_CACHED;
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	ioas = iommufd_ioas_get(call->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	rc = iommufd_ranges_load(&tree, u64_to_user_ptr(cmd->allowed_iovas),
+				 cmd->num_iovas);
+	if (!rc)
+		rc = iopt_set_allowed(&ioas->iopt, &tree);
+	/* Either the rejected new ranges or the replaced old ones. */
+	iopt_ranges_free(&tree);
 	iommufd_object_put(call->ictx, &ioas->obj);
 	return rc;
 }

@@ -36,6 +36,8 @@
 #include <linux/xarray.h>
 #include <uapi/linux/iommufd.h>
 
+#include "io_pagetable.h"
+
 /* How pinned pages are charged against RLIMIT_MEMLOCK. */
 enum iommufd_account {
 	IOMMUFD_ACCOUNT_USER,	/* user->locked_vm, as io_uring and rdma do */
@@ -53,17 +55,15 @@ struct iommufd_ctx {
 	bool compat_no_iommu;
 };
 
+/* The kinds of object a context names; 0 matches any in lookups. */
 enum iommufd_object_type {
-	IOMMUFD_OBJ_NONE,
-	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_ANY = 0,
 	IOMMUFD_OBJ_IOAS,
-	IOMMUFD_OBJ_DEVICE,
 	IOMMUFD_OBJ_HWPT,
-	IOMMUFD_OBJ_ACCESS,
+	IOMMUFD_OBJ_DEVICE,
 	IOMMUFD_OBJ_FAULT,
-#ifdef CONFIG_IOMMUFD_TEST
-	IOMMUFD_OBJ_SELFTEST,
-#endif
+	IOMMUFD_OBJ_ACCESS,
+	IOMMUFD_OBJ_SELFTEST,	/* only CONFIG_IOMMUFD_TEST makes these */
 	IOMMUFD_OBJ_MAX,
 };
 
@@ -115,6 +115,8 @@ static inline void iommufd_object_release(struct iommufd_object *obj)
 enum {
 	/* Fail with EBUSY rather than wait for holders (the user's DESTROY) */
 	IOMMUFD_REMOVE_USER = 1 << 0,
+	/* The caller is the kernel owner: drop its hold in the same step */
+	IOMMUFD_REMOVE_OWNER = 1 << 1,
 };
 
 int iommufd_object_remove(struct iommufd_ctx *ictx, struct iommufd_object *obj,
@@ -144,6 +146,7 @@ static inline int iommufd_call_reply(struct iommufd_call *call, size_t len)
 struct iommufd_ioas {
 	struct iommufd_object obj;
 	struct iommufd_ctx *ictx;
+	struct io_pagetable iopt;
 	/* IOMMU_OPTION_HUGE_PAGES: map only PAGE_SIZE entries when set */
 	bool no_huge_pages;
 };
@@ -161,9 +164,39 @@ iommufd_ioas_get(struct iommufd_ctx *ictx, u32 id)
 extern const struct iommufd_object_type_ops iommufd_ioas_type;
 int iommufd_ioas_alloc_ioctl(struct iommufd_call *call);
 int iommufd_ioas_option(struct iommufd_call *call);
+int iommufd_ioas_map_ioctl(struct iommufd_call *call);
+int iommufd_ioas_copy_ioctl(struct iommufd_call *call);
+int iommufd_ioas_unmap_ioctl(struct iommufd_call *call);
+int iommufd_ioas_iova_ranges_ioctl(struct iommufd_call *call);
+int iommufd_ioas_allow_iovas_ioctl(struct iommufd_call *call);
+
+/* access.c */
+struct iommufd_access {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	const struct iommufd_access_ops *ops;
+	void *data;
+	/* PAGE_SIZE for an access that pins, else 1 */
+	unsigned long iova_alignment;
+	struct mutex attach_lock;	/* serializes attach, replace, detach */
+	struct mutex ioas_lock;		/* protects @ioas */
+	/* Where pins and reads go; NULL while detached or detaching */
+	struct iommufd_ioas *ioas;
+	/* Where the outstanding pins are; changes only when there are none */
+	struct iommufd_ioas *ioas_unpin;
+	u32 iopt_id;			/* index in ioas_unpin->iopt.accesses */
+	atomic_t npins;			/* outstanding pin calls */
+};
+
+extern const struct iommufd_object_type_ops iommufd_access_type;
 
 /* vfio_compat.c */
 long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 			unsigned long arg);
+
+#ifdef CONFIG_IOMMUFD_TEST
+/* selftest/test_cmd.c */
+int iommufd_test_cmd(struct iommufd_call *call);
+#endif
 
 #endif

@@ -17,6 +17,10 @@
 #include <linux/slab.h>
 
 #include "iommufd_private.h"
+#ifdef CONFIG_IOMMUFD_TEST
+#include "selftest/iommufd_test.h"
+#define IOMMU_TEST_CMD_NR	_IOC_NR(IOMMU_TEST_CMD)
+#endif
 
 static int iommufd_fops_open(struct inode *inode, struct file *filp)
 {
@@ -111,7 +115,7 @@ static int iommufd_option(struct iommufd_call *call)
 }
 
 /* Large enough for every command struct, checked at build time below. */
-#define IOMMUFD_CMD_BUF_SIZE	64
+#define IOMMUFD_CMD_BUF_SIZE	128
 
 struct iommufd_ioctl {
 	unsigned int num;
@@ -135,7 +139,25 @@ static const struct iommufd_ioctl iommufd_ioctls[] = {
 	IOMMUFD_IOCTL(DESTROY, iommufd_destroy, struct iommu_destroy, id),
 	IOMMUFD_IOCTL(IOAS_ALLOC, iommufd_ioas_alloc_ioctl,
 		      struct iommu_ioas_alloc, out_ioas_id),
+	IOMMUFD_IOCTL(IOAS_ALLOW_IOVAS, iommufd_ioas_allow_iovas_ioctl,
+		      struct iommu_ioas_allow_iovas, allowed_iovas),
+	IOMMUFD_IOCTL(IOAS_COPY, iommufd_ioas_copy_ioctl,
+		      struct iommu_ioas_copy, src_iova),
+	IOMMUFD_IOCTL(IOAS_IOVA_RANGES, iommufd_ioas_iova_ranges_ioctl,
+		      struct iommu_ioas_iova_ranges, out_iova_alignment),
+	IOMMUFD_IOCTL(IOAS_MAP, iommufd_ioas_map_ioctl, struct iommu_ioas_map,
+		      iova),
+	IOMMUFD_IOCTL(IOAS_UNMAP, iommufd_ioas_unmap_ioctl,
+		      struct iommu_ioas_unmap, length),
 	IOMMUFD_IOCTL(OPTION, iommufd_option, struct iommu_option, val64),
+#ifdef CONFIG_IOMMUFD_TEST
+	[IOMMU_TEST_CMD_NR - IOMMUFD_CMD_BASE] = {
+		.num = IOMMU_TEST_CMD,
+		.handler = iommufd_test_cmd,
+		.min_size = offsetofend(struct iommu_test_cmd, last),
+		.size = sizeof(struct iommu_test_cmd),
+	},
+#endif
 };
 
 static long iommufd_fops_ioctl(struct file *filp, unsigned int num,
@@ -178,58 +200,11 @@ static const struct file_operations iommufd_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
-/**
- * iommufd_ctx_get - take a reference on a context
- * @ictx: a context the caller already holds a reference on
- *
- * The context lives as long as its file, so this pins the file.
+/*
+ * The context functions drivers use (VFIO for its cdev and group paths).
+ * A context lives exactly as long as its file: a reference to one is a
+ * reference to the other.
  */
-void iommufd_ctx_get(struct iommufd_ctx *ictx)
-{
-	get_file(ictx->file);
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_ctx_get, IOMMUFD);
-
-/**
- * iommufd_ctx_from_file - the context behind an open /dev/iommu file
- * @file: a file the caller holds a reference on
- *
- * Return: the context with a new reference the caller must drop with
- * iommufd_ctx_put(), or ERR_PTR(-EBADFD) if @file is not /dev/iommu.
- */
-struct iommufd_ctx *iommufd_ctx_from_file(struct file *file)
-{
-	struct iommufd_ctx *ictx;
-
-	if (file->f_op != &iommufd_fops)
-		return ERR_PTR(-EBADFD);
-	ictx = file->private_data;
-	iommufd_ctx_get(ictx);
-	return ictx;
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_ctx_from_file, IOMMUFD);
-
-/**
- * iommufd_ctx_from_fd - the context behind a file descriptor
- * @fd: a descriptor of the calling process
- *
- * Return: the context with a new reference (drop it with iommufd_ctx_put()),
- * ERR_PTR(-EBADF) for a closed descriptor, ERR_PTR(-EBADFD) for a file that
- * is not /dev/iommu.
- */
-struct iommufd_ctx *iommufd_ctx_from_fd(int fd)
-{
-	struct iommufd_ctx *ictx;
-	struct file *file;
-
-	file = fget(fd);
-	if (!file)
-		return ERR_PTR(-EBADF);
-	ictx = iommufd_ctx_from_file(file);
-	fput(file);
-	return ictx;
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_ctx_from_fd, IOMMUFD);
 
 /**
  * iommufd_ctx_put - drop a reference taken on a context
@@ -240,6 +215,49 @@ void iommufd_ctx_put(struct iommufd_ctx *ictx)
 	fput(ictx->file);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_ctx_put, IOMMUFD);
+
+/**
+ * iommufd_ctx_get - take one more reference on a context
+ * @ictx: a context the caller already has a reference on
+ */
+void iommufd_ctx_get(struct iommufd_ctx *ictx)
+{
+	get_file(ictx->file);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_ctx_get, IOMMUFD);
+
+/**
+ * iommufd_ctx_from_file - the context behind an open /dev/iommu file
+ * @file: a file the caller holds a reference on (and keeps)
+ *
+ * Return: the context, with a reference for iommufd_ctx_put(), or
+ * ERR_PTR(-EBADFD) when @file is something else.
+ */
+struct iommufd_ctx *iommufd_ctx_from_file(struct file *file)
+{
+	if (file->f_op != &iommufd_fops)
+		return ERR_PTR(-EBADFD);
+	get_file(file);
+	return file->private_data;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_ctx_from_file, IOMMUFD);
+
+/**
+ * iommufd_ctx_from_fd - the context behind a descriptor of the caller
+ * @fd: the descriptor
+ *
+ * Return: as iommufd_ctx_from_file(), or ERR_PTR(-EBADF) for a descriptor
+ * that is not open.
+ */
+struct iommufd_ctx *iommufd_ctx_from_fd(int fd)
+{
+	CLASS(fd, f)(fd);
+
+	if (fd_empty(f))
+		return ERR_PTR(-EBADF);
+	return iommufd_ctx_from_file(fd_file(f));
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_ctx_from_fd, IOMMUFD);
 
 static struct miscdevice iommufd_misc = {
 	.minor = MISC_DYNAMIC_MINOR,

@@ -12,6 +12,7 @@
 
 static const struct iommufd_object_type_ops *const iommufd_types[] = {
 	[IOMMUFD_OBJ_IOAS] = &iommufd_ioas_type,
+	[IOMMUFD_OBJ_ACCESS] = &iommufd_access_type,
 };
 
 static void iommufd_object_free(struct iommufd_object *obj)
@@ -106,7 +107,9 @@ static bool iommufd_object_drained(struct iommufd_object *obj)
  * @ictx: the context that names the object
  * @obj: the object, or NULL to find it by @id
  * @id: the ID to look up when @obj is NULL
- * @flags: IOMMUFD_REMOVE_USER for a user's IOMMU_DESTROY
+ * @flags: IOMMUFD_REMOVE_USER for a user's IOMMU_DESTROY,
+ *         IOMMUFD_REMOVE_OWNER for the kernel owner that held it since
+ *         it was made
  *
  * A user's removal fails with EBUSY while other objects hold @obj, or when
  * the ioctls borrowing it do not finish in time; the object then stays as
@@ -129,6 +132,8 @@ int iommufd_object_remove(struct iommufd_ctx *ictx, struct iommufd_object *obj,
 		xa_unlock(&ictx->objects);
 		return -ENOENT;
 	}
+	if (flags & IOMMUFD_REMOVE_OWNER)
+		atomic_dec(&found->holders);
 	if (user && atomic_read(&found->holders)) {
 		xa_unlock(&ictx->objects);
 		return -EBUSY;

@@ -1,0 +1,869 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The I/O page table of an IOAS: which IOVA ranges map which user memory.
+ *
+ * Design
+ * ------
+ * An IOAS maps IOVA ranges ("areas", an interval tree keyed by IOVA) onto
+ * slices of iopt_pages, each of which stands for a run of one process's
+ * memory. IOAS_MAP makes a new iopt_pages; IOAS_COPY makes new areas over
+ * the iopt_pages that the source areas use, so memory mapped twice, in one
+ * IOAS or in several, is still pinned and charged once (pages.c).
+ *
+ * Two more interval trees limit where areas may go. Reserved ranges
+ * (devices' reserved regions, the test op) can never be mapped; allowed
+ * ranges (IOMMU_IOAS_ALLOW_IOVAS) bound where the kernel places a mapping
+ * that the user did not place itself. The two may not intersect.
+ *
+ * Mapping pins nothing by itself: pages are pinned by their users (for now
+ * the in-kernel accesses) when they need them. An area that an access has
+ * pinned cannot go away: an unmap marks it as going, asks every access of
+ * the IOAS to let go of the range through its unmap callback, and tries
+ * again. An access that does not let go makes the unmap fail with EBUSY
+ * after a few rounds, rather than hang.
+ *
+ * Locking, outermost first
+ * ------------------------
+ *   access->attach_lock   attach, replace and detach of one access
+ *   iopt->access_lock     the list of accesses; read while callbacks run
+ *   (driver locks)        taken by unmap callbacks, held around pinning
+ *   access->ioas_lock     which IOAS an access pins and reads through
+ *   iopt->iova_rwsem      the three trees, the alignment, area fields
+ *   pages->mutex          what is pinned (pages.c)
+ *   mmap_lock             of the memory's owner
+ * No lock is held while an unmap callback runs except access_lock (read)
+ * so the callback may unpin, which takes iova_rwsem and pages->mutex.
+ */
+#include <linux/iommu.h>
+#include <linux/log2.h>
+#include <linux/slab.h>
+
+#include "iommufd_private.h"
+#include "io_pagetable.h"
+
+/* How often an unmap asks the accesses to let go before giving up. */
+#define IOPT_UNMAP_ROUNDS	8
+
+/* Automatic placement keeps huge page alignment up to this size. */
+#define IOPT_AUTO_ALIGN_MAX	SZ_2M
+
+void iopt_init(struct io_pagetable *iopt)
+{
+	init_rwsem(&iopt->iova_rwsem);
+	iopt->area_itree = RB_ROOT_CACHED;
+	iopt->allowed_itree = RB_ROOT_CACHED;
+	iopt->reserved_itree = RB_ROOT_CACHED;
+	iopt->iova_alignment = 1;
+	init_rwsem(&iopt->access_lock);
+	xa_init_flags(&iopt->accesses, XA_FLAGS_ALLOC);
+}
+
+static struct iopt_area *iopt_area_of(struct interval_tree_node *node)
+{
+	return node ? container_of(node, struct iopt_area, node) : NULL;
+}
+
+static struct iopt_area *iopt_first_area(struct io_pagetable *iopt,
+					 unsigned long start,
+					 unsigned long last)
+{
+	return iopt_area_of(interval_tree_iter_first(&iopt->area_itree, start,
+						     last));
+}
+
+static struct iopt_area *iopt_next_area(struct iopt_area *area,
+					unsigned long start,
+					unsigned long last)
+{
+	return iopt_area_of(interval_tree_iter_next(&area->node, start, last));
+}
+
+static bool iopt_tree_hit(struct rb_root_cached *tree, unsigned long start,
+			  unsigned long last)
+{
+	return interval_tree_iter_first(tree, start, last);
+}
+
+/* Free a tree of struct iopt_range (reserved or allowed ranges). */
+void iopt_ranges_free(struct rb_root_cached *tree)
+{
+	struct interval_tree_node *node;
+
+	while ((node = interval_tree_iter_first(tree, 0, ULONG_MAX))) {
+		interval_tree_remove(node, tree);
+		kfree(container_of(node, struct iopt_range, node));
+	}
+}
+
+/* Byte offset inside area->pages of the byte mapped at @iova. */
+static unsigned long iopt_area_offset(struct iopt_area *area,
+				      unsigned long iova)
+{
+	return area->first_index * PAGE_SIZE + area->page_offset +
+	       (iova - area->node.start);
+}
+
+static unsigned long iopt_area_index(struct iopt_area *area,
+				     unsigned long iova)
+{
+	return iopt_area_offset(area, iova) >> PAGE_SHIFT;
+}
+
+static void iopt_area_free(struct iopt_area *area)
+{
+	iopt_pages_put(area->pages);
+	kfree(area);
+}
+
+void iopt_destroy(struct io_pagetable *iopt)
+{
+	struct iopt_area *area;
+
+	/* Accesses hold their IOAS, so none is left to be told. */
+	WARN_ON(!xa_empty(&iopt->accesses));
+	while ((area = iopt_first_area(iopt, 0, ULONG_MAX))) {
+		interval_tree_remove(&area->node, &iopt->area_itree);
+		iopt_area_free(area);
+	}
+	iopt_ranges_free(&iopt->reserved_itree);
+	iopt_ranges_free(&iopt->allowed_itree);
+	xa_destroy(&iopt->accesses);
+}
+
+/*
+ * Lowest address >= @start aligned to @align from which @length bytes up to
+ * @last are free of reserved ranges and areas; false if there is none.
+ */
+static bool iopt_fit(struct io_pagetable *iopt, unsigned long start,
+		     unsigned long last, unsigned long length,
+		     unsigned long align, unsigned long *out)
+{
+	struct interval_tree_node *hit;
+	unsigned long pos = ALIGN(start, align), next;
+
+	for (;;) {
+		if (pos < start || pos > last || last - pos < length - 1)
+			return false;
+		hit = interval_tree_iter_first(&iopt->reserved_itree, pos,
+					       pos + length - 1);
+		if (!hit)
+			hit = interval_tree_iter_first(&iopt->area_itree, pos,
+						       pos + length - 1);
+		if (!hit) {
+			*out = pos;
+			return true;
+		}
+		/* Skip past what is in the way and try again. */
+		next = hit->last + 1;
+		if (!next)
+			return false;
+		start = next;
+		pos = ALIGN(next, align);
+	}
+}
+
+/*
+ * Choose an IOVA for @length bytes of memory at @uaddr: inside the allowed
+ * ranges if there are any, never 0, aligned as the memory is (up to a huge
+ * page) so that large IOPTEs can map it.
+ */
+static int iopt_place(struct io_pagetable *iopt, unsigned long uaddr,
+		      unsigned long length, unsigned long *iova)
+{
+	const unsigned long lo = PAGE_SIZE, hi = ULONG_MAX - PAGE_SIZE;
+	struct interval_tree_node *allowed;
+	unsigned long align;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+
+	if (length > ULONG_MAX / 2)
+		return -EOVERFLOW;
+	align = roundup_pow_of_two(length);
+	if (uaddr)
+		align = min(align, 1UL << __ffs(uaddr));
+	align = min_t(unsigned long, align, IOPT_AUTO_ALIGN_MAX);
+	align = max(align, iopt->iova_alignment);
+
+	if (RB_EMPTY_ROOT(&iopt->allowed_itree.rb_root))
+		return iopt_fit(iopt, lo, hi, length, align, iova) ? 0 :
+								      -ENOSPC;
+
+	for (allowed = interval_tree_iter_first(&iopt->allowed_itree, lo, hi);
+	     allowed; allowed = interval_tree_iter_next(allowed, lo, hi)) {
+		if (iopt_fit(iopt, max(allowed->start, lo),
+			     min(allowed->last, hi), length, align, iova))
+			return 0;
+	}
+	return -ENOSPC;
+}
+
+/* One piece of memory to map: a byte range of an iopt_pages. */
+struct iopt_slice {
+	struct list_head link;
+	struct iopt_pages *pages;	/* a reference */
+	unsigned long offset;
+	unsigned long length;
+	struct iopt_area *area;		/* preallocated */
+};
+
+static void iopt_slices_free(struct list_head *slices)
+{
+	struct iopt_slice *slice, *next;
+
+	list_for_each_entry_safe(slice, next, slices, link) {
+		iopt_pages_put(slice->pages);
+		kfree(slice->area);
+		kfree(slice);
+	}
+}
+
+static int iopt_slice_add(struct list_head *slices, struct iopt_pages *pages,
+			  unsigned long offset, unsigned long length)
+{
+	struct iopt_slice *slice;
+
+	slice = kzalloc(sizeof(*slice), GFP_KERNEL_ACCOUNT);
+	if (!slice)
+		return -ENOMEM;
+	slice->area = kzalloc(sizeof(*slice->area), GFP_KERNEL_ACCOUNT);
+	if (!slice->area) {
+		kfree(slice);
+		return -ENOMEM;
+	}
+	kref_get(&pages->kref);
+	slice->pages = pages;
+	slice->offset = offset;
+	slice->length = length;
+	list_add_tail(&slice->link, slices);
+	return 0;
+}
+
+/*
+ * Map @slices back to back from *@iova (chosen here unless @fixed), all of
+ * it or nothing. The areas take over the slices' preallocated memory.
+ */
+static int iopt_insert(struct io_pagetable *iopt, struct list_head *slices,
+		       unsigned long length, unsigned long *iova,
+		       int iommu_prot, bool fixed)
+{
+	struct iopt_slice *first, *slice;
+	unsigned long cur, last;
+	int rc = 0;
+
+	first = list_first_entry(slices, struct iopt_slice, link);
+
+	down_write(&iopt->iova_rwsem);
+	list_for_each_entry(slice, slices, link) {
+		if ((iommu_prot & IOMMU_WRITE) && !slice->pages->writable) {
+			rc = -EPERM;
+			goto out_unlock;
+		}
+		/* Each piece must start and end on the IOAS's granule. */
+		if ((slice->offset | slice->length) &
+		    (iopt->iova_alignment - 1)) {
+			rc = -EINVAL;
+			goto out_unlock;
+		}
+	}
+
+	if (!fixed) {
+		rc = iopt_place(iopt, first->pages->uaddr + first->offset,
+				length, iova);
+		if (rc)
+			goto out_unlock;
+	} else if (*iova & (iopt->iova_alignment - 1)) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	if (check_add_overflow(*iova, length - 1, &last)) {
+		rc = -EOVERFLOW;
+		goto out_unlock;
+	}
+	if (iopt_tree_hit(&iopt->reserved_itree, *iova, last)) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	if (iopt_tree_hit(&iopt->area_itree, *iova, last)) {
+		rc = -EEXIST;
+		goto out_unlock;
+	}
+
+	cur = *iova;
+	list_for_each_entry(slice, slices, link) {
+		struct iopt_area *area = slice->area;
+
+		area->node.start = cur;
+		area->node.last = cur + slice->length - 1;
+		area->first_index = slice->offset >> PAGE_SHIFT;
+		area->last_index = (slice->offset + slice->length - 1) >>
+				   PAGE_SHIFT;
+		area->page_offset = offset_in_page(slice->offset);
+		area->iommu_prot = iommu_prot;
+		area->pages = slice->pages;
+		kref_get(&area->pages->kref);
+		interval_tree_insert(&area->node, &iopt->area_itree);
+		slice->area = NULL;
+		cur += slice->length;
+	}
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	return rc;
+}
+
+/**
+ * iopt_map_user - map the caller's memory into an IOAS
+ * @ictx: the context, for its accounting mode
+ * @iopt: the IOAS's page table
+ * @iova: the IOVA to map at when @fixed; returns the one used
+ * @uaddr: user address of the memory
+ * @length: bytes
+ * @iommu_prot: IOMMU_READ, IOMMU_WRITE, IOMMU_CACHE
+ * @fixed: use *@iova rather than choose one
+ *
+ * Return: 0, -EINVAL, -EOVERFLOW, -EEXIST, -ENOSPC, -ENOMEM.
+ */
+int iopt_map_user(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
+		  unsigned long *iova, unsigned long uaddr, unsigned long length,
+		  int iommu_prot, bool fixed)
+{
+	struct iopt_pages *pages;
+	LIST_HEAD(slices);
+	int rc;
+
+	pages = iopt_pages_new(uaddr, length, iommu_prot & IOMMU_WRITE,
+			       ictx->account == IOMMUFD_ACCOUNT_MM ?
+			       IOPT_ACCOUNT_MM : IOPT_ACCOUNT_USER);
+	if (IS_ERR(pages))
+		return PTR_ERR(pages);
+	rc = iopt_slice_add(&slices, pages, uaddr - pages->uaddr, length);
+	iopt_pages_put(pages);
+	if (!rc)
+		rc = iopt_insert(iopt, &slices, length, iova, iommu_prot, fixed);
+	iopt_slices_free(&slices);
+	return rc;
+}
+
+/**
+ * iopt_copy - map what one IOAS maps at a range into another
+ * @dst: where the new mapping goes
+ * @src: where the memory is mapped now (may be @dst)
+ * @dst_iova: as @iova of iopt_map_user()
+ * @src_iova: start of the source range, which must be mapped throughout
+ * @length: bytes
+ * @iommu_prot: as for iopt_map_user()
+ * @fixed: as for iopt_map_user()
+ *
+ * The new areas share the source's iopt_pages: nothing is pinned or
+ * charged again.
+ *
+ * Return: as iopt_map_user(), -ENOENT for a hole in the source range,
+ * -EPERM for a writable copy of read-only memory.
+ */
+int iopt_copy(struct io_pagetable *dst, struct io_pagetable *src,
+	      unsigned long *dst_iova, unsigned long src_iova,
+	      unsigned long length, int iommu_prot, bool fixed)
+{
+	unsigned long last, cur = src_iova, seg_last;
+	struct iopt_area *area;
+	LIST_HEAD(slices);
+	int rc = 0;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(src_iova, length - 1, &last))
+		return -EOVERFLOW;
+
+	down_read(&src->iova_rwsem);
+	for (area = iopt_first_area(src, src_iova, last); area;
+	     area = iopt_next_area(area, src_iova, last)) {
+		if (area->node.start > cur || area->unmapping)
+			break;
+		seg_last = min(last, area->node.last);
+		rc = iopt_slice_add(&slices, area->pages,
+				    iopt_area_offset(area, cur),
+				    seg_last - cur + 1);
+		if (rc || seg_last == last)
+			break;
+		cur = seg_last + 1;
+	}
+	/* Anything short of the whole range is a hole in it. */
+	if (!rc && (list_empty(&slices) || seg_last != last))
+		rc = -ENOENT;
+	up_read(&src->iova_rwsem);
+
+	if (!rc)
+		rc = iopt_insert(dst, &slices, length, dst_iova, iommu_prot,
+				 fixed);
+	iopt_slices_free(&slices);
+	return rc;
+}
+
+/* Ask every access of @iopt to let go of [iova, iova + length). */
+static void iopt_notify_unmap(struct io_pagetable *iopt, unsigned long iova,
+			      unsigned long length)
+{
+	struct iommufd_access *access;
+	unsigned long index;
+
+	down_read(&iopt->access_lock);
+	xa_for_each(&iopt->accesses, index, access)
+		if (access->ops->unmap)
+			access->ops->unmap(access->data, iova, length);
+	up_read(&iopt->access_lock);
+}
+
+/*
+ * Mark the areas of [start, last] that accesses have pinned as going away,
+ * or with @going false clear every mark. True if any area is pinned.
+ */
+static bool iopt_mark_going(struct io_pagetable *iopt, unsigned long start,
+			    unsigned long last, bool going)
+{
+	struct iopt_area *area;
+	bool pinned = false;
+
+	for (area = iopt_first_area(iopt, start, last); area;
+	     area = iopt_next_area(area, start, last)) {
+		area->unmapping = going && atomic_read(&area->num_accesses);
+		pinned |= area->unmapping;
+	}
+	return pinned;
+}
+
+/*
+ * Tell the accesses about every area of [start, last] marked as going. The
+ * callbacks run without iova_rwsem, so each next area is looked up afresh.
+ */
+static void iopt_notify_going(struct io_pagetable *iopt, unsigned long start,
+			      unsigned long last)
+{
+	unsigned long a_start, a_last, pos = start;
+	struct iopt_area *area;
+
+	for (;;) {
+		down_read(&iopt->iova_rwsem);
+		for (area = iopt_first_area(iopt, pos, last);
+		     area && !area->unmapping;
+		     area = iopt_next_area(area, pos, last))
+			;
+		if (area) {
+			a_start = area->node.start;
+			a_last = area->node.last;
+		}
+		up_read(&iopt->iova_rwsem);
+		if (!area)
+			return;
+		iopt_notify_unmap(iopt, a_start, a_last - a_start + 1);
+		if (a_last >= last)
+			return;
+		pos = a_last + 1;
+	}
+}
+
+/**
+ * iopt_unmap - remove every area inside [start, last]
+ * @iopt: the page table
+ * @start: first IOVA
+ * @last: last IOVA
+ * @unmapped: returns the bytes removed
+ *
+ * Areas must lie wholly inside the range: one that sticks out fails the
+ * whole call with -ENOENT and nothing is removed.
+ *
+ * Return: 0 (also when nothing was mapped: the caller decides), -ENOENT,
+ * -EBUSY when an access would not unpin.
+ */
+int iopt_unmap(struct io_pagetable *iopt, unsigned long start,
+	       unsigned long last, unsigned long *unmapped)
+{
+	struct iopt_area *area;
+	unsigned int round = 0;
+	unsigned long done = 0;
+
+again:
+	down_write(&iopt->iova_rwsem);
+	for (area = iopt_first_area(iopt, start, last); area;
+	     area = iopt_next_area(area, start, last)) {
+		if (area->node.start < start || area->node.last > last) {
+			iopt_mark_going(iopt, start, last, false);
+			up_write(&iopt->iova_rwsem);
+			return -ENOENT;
+		}
+	}
+
+	if (iopt_mark_going(iopt, start, last, true)) {
+		if (++round > IOPT_UNMAP_ROUNDS) {
+			iopt_mark_going(iopt, start, last, false);
+			up_write(&iopt->iova_rwsem);
+			pr_warn_ratelimited("iommufd: an access does not unpin IOVA %#lx-%#lx\n",
+					    start, last);
+			return -EBUSY;
+		}
+		up_write(&iopt->iova_rwsem);
+		iopt_notify_going(iopt, start, last);
+		goto again;
+	}
+
+	while ((area = iopt_first_area(iopt, start, last))) {
+		interval_tree_remove(&area->node, &iopt->area_itree);
+		done += area->node.last - area->node.start + 1;
+		iopt_area_free(area);
+	}
+	up_write(&iopt->iova_rwsem);
+	*unmapped = done;
+	return 0;
+}
+
+/**
+ * iopt_for_each_usable - call @fn on every IOVA range that is not reserved
+ * @iopt: the page table
+ * @fn: gets @arg and the first and last IOVA of a range; non-zero stops
+ * @arg: for @fn
+ *
+ * The ranges come in ascending order, adjacent reserved ranges merged.
+ * @fn runs under iova_rwsem (read) and may fault in user memory.
+ *
+ * Return: what @fn returned last, 0 if it was never called.
+ */
+int iopt_for_each_usable(struct io_pagetable *iopt,
+			 int (*fn)(void *arg, unsigned long start,
+				   unsigned long last),
+			 void *arg)
+{
+	struct interval_tree_node *res;
+	unsigned long from = 0;
+	bool open_end = true;
+	int rc = 0;
+
+	down_read(&iopt->iova_rwsem);
+	for (res = interval_tree_iter_first(&iopt->reserved_itree, 0,
+					    ULONG_MAX);
+	     res && !rc; res = interval_tree_iter_next(res, 0, ULONG_MAX)) {
+		if (res->last < from)
+			continue;
+		if (res->start > from)
+			rc = fn(arg, from, res->start - 1);
+		if (res->last == ULONG_MAX) {
+			open_end = false;
+			break;
+		}
+		from = res->last + 1;
+	}
+	if (!rc && open_end)
+		rc = fn(arg, from, ULONG_MAX);
+	up_read(&iopt->iova_rwsem);
+	return rc;
+}
+
+/**
+ * iopt_reserve_iova - make [start, last] unmappable
+ * @iopt: the page table
+ * @start: first IOVA
+ * @last: last IOVA
+ * @owner: tag for iopt_unreserve_owner()
+ *
+ * Return: 0, -EADDRINUSE when the range is mapped or allowed, -ENOMEM.
+ */
+int iopt_reserve_iova(struct io_pagetable *iopt, unsigned long start,
+		      unsigned long last, const void *owner)
+{
+	struct iopt_range *range;
+	int rc = 0;
+
+	if (start > last)
+		return -EINVAL;
+	range = kzalloc(sizeof(*range), GFP_KERNEL_ACCOUNT);
+	if (!range)
+		return -ENOMEM;
+	range->node.start = start;
+	range->node.last = last;
+	range->owner = owner;
+
+	down_write(&iopt->iova_rwsem);
+	if (iopt_tree_hit(&iopt->area_itree, start, last) ||
+	    iopt_tree_hit(&iopt->allowed_itree, start, last))
+		rc = -EADDRINUSE;
+	else
+		interval_tree_insert(&range->node, &iopt->reserved_itree);
+	up_write(&iopt->iova_rwsem);
+	if (rc)
+		kfree(range);
+	return rc;
+}
+
+/**
+ * iopt_unreserve_owner - drop the reserved ranges of one owner
+ * @iopt: the page table
+ * @owner: as given to iopt_reserve_iova()
+ */
+void iopt_unreserve_owner(struct io_pagetable *iopt, const void *owner)
+{
+	struct interval_tree_node *node, *next;
+
+	down_write(&iopt->iova_rwsem);
+	for (node = interval_tree_iter_first(&iopt->reserved_itree, 0,
+					     ULONG_MAX);
+	     node; node = next) {
+		next = interval_tree_iter_next(node, 0, ULONG_MAX);
+		if (container_of(node, struct iopt_range, node)->owner !=
+		    owner)
+			continue;
+		interval_tree_remove(node, &iopt->reserved_itree);
+		kfree(container_of(node, struct iopt_range, node));
+	}
+	up_write(&iopt->iova_rwsem);
+}
+
+/**
+ * iopt_set_allowed - replace the allowed ranges
+ * @iopt: the page table
+ * @allowed: the new ranges; returns the old ones for the caller to free
+ *
+ * Return: 0, or -EADDRINUSE if a new range intersects a reserved one (the
+ * old ranges then stay and @allowed is returned unchanged).
+ */
+int iopt_set_allowed(struct io_pagetable *iopt, struct rb_root_cached *allowed)
+{
+	struct interval_tree_node *node;
+	int rc = 0;
+
+	down_write(&iopt->iova_rwsem);
+	for (node = interval_tree_iter_first(allowed, 0, ULONG_MAX); node;
+	     node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		if (iopt_tree_hit(&iopt->reserved_itree, node->start,
+				  node->last)) {
+			rc = -EADDRINUSE;
+			break;
+		}
+	}
+	if (!rc)
+		swap(*allowed, iopt->allowed_itree);
+	up_write(&iopt->iova_rwsem);
+	return rc;
+}
+
+/* The granule every mapping must respect, from what is attached. */
+static unsigned long iopt_wanted_alignment(struct io_pagetable *iopt)
+{
+	struct iommufd_access *access;
+	unsigned long align = 1, index;
+
+	xa_for_each(&iopt->accesses, index, access)
+		align = max(align, access->iova_alignment);
+	return align;
+}
+
+/**
+ * iopt_add_access - let an access pin and read through this page table
+ * @iopt: the page table
+ * @access: the access; its iopt_id is set
+ *
+ * An access that pins needs every area to be page aligned.
+ *
+ * Return: 0, -EADDRINUSE when an existing area is not, -ENOMEM.
+ */
+int iopt_add_access(struct io_pagetable *iopt, struct iommufd_access *access)
+{
+	unsigned long align = access->iova_alignment;
+	struct iopt_area *area;
+	int rc = 0;
+
+	down_write(&iopt->access_lock);
+	down_write(&iopt->iova_rwsem);
+	if (align > iopt->iova_alignment) {
+		for (area = iopt_first_area(iopt, 0, ULONG_MAX); area;
+		     area = iopt_next_area(area, 0, ULONG_MAX)) {
+			if ((area->node.start | (area->node.last + 1) |
+			     area->page_offset) & (align - 1)) {
+				rc = -EADDRINUSE;
+				goto out_unlock;
+			}
+		}
+	}
+	rc = xa_alloc(&iopt->accesses, &access->iopt_id, access, xa_limit_32b,
+		      GFP_KERNEL_ACCOUNT);
+	if (!rc)
+		iopt->iova_alignment = max(iopt->iova_alignment, align);
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->access_lock);
+	return rc;
+}
+
+/**
+ * iopt_remove_access - undo iopt_add_access()
+ * @iopt: the page table
+ * @access: the access, which has unpinned everything
+ * @iopt_id: the ID iopt_add_access() gave it there
+ */
+void iopt_remove_access(struct io_pagetable *iopt,
+			struct iommufd_access *access, u32 iopt_id)
+{
+	down_write(&iopt->access_lock);
+	down_write(&iopt->iova_rwsem);
+	WARN_ON(xa_erase(&iopt->accesses, iopt_id) != access);
+	iopt->iova_alignment = iopt_wanted_alignment(iopt);
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->access_lock);
+}
+
+/*
+ * Walk the areas that map [iova, last] without a gap, calling @fn on each
+ * piece. Stops at the first error, or with -ENOENT at a gap.
+ * Returns the IOVA up to which @fn succeeded through *@done.
+ */
+static int iopt_walk(struct io_pagetable *iopt, unsigned long iova,
+		     unsigned long last, unsigned long *done,
+		     int (*fn)(struct iopt_area *area, unsigned long start,
+			       unsigned long last, void *arg),
+		     void *arg)
+{
+	unsigned long cur = iova, seg_last;
+	struct iopt_area *area;
+	int rc;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+	*done = iova;
+	for (area = iopt_first_area(iopt, iova, last); area;
+	     area = iopt_next_area(area, iova, last)) {
+		if (area->node.start > cur)
+			return -ENOENT;
+		seg_last = min(last, area->node.last);
+		rc = fn(area, cur, seg_last, arg);
+		if (rc)
+			return rc;
+		*done = seg_last + 1;
+		if (seg_last == last)
+			return 0;
+		cur = seg_last + 1;
+	}
+	return -ENOENT;
+}
+
+struct iopt_pin_state {
+	struct page **out;
+	bool write;
+};
+
+static int iopt_area_pin(struct iopt_area *area, unsigned long start,
+			 unsigned long last, void *arg)
+{
+	struct iopt_pin_state *st = arg;
+	unsigned long first = iopt_area_index(area, start);
+	unsigned long last_index = iopt_area_index(area, last);
+	int rc;
+
+	/* An area being unmapped is as good as gone already. */
+	if (area->unmapping)
+		return -ENOENT;
+	if (st->write && !(area->iommu_prot & IOMMU_WRITE))
+		return -EPERM;
+	rc = iopt_pages_pin(area->pages, first, last_index, st->out);
+	if (rc)
+		return rc;
+	atomic_inc(&area->num_accesses);
+	if (st->out)
+		st->out += last_index - first + 1;
+	return 0;
+}
+
+static int iopt_area_unpin(struct iopt_area *area, unsigned long start,
+			   unsigned long last, void *arg)
+{
+	iopt_pages_unpin(area->pages, iopt_area_index(area, start),
+			 iopt_area_index(area, last));
+	atomic_dec(&area->num_accesses);
+	return 0;
+}
+
+/**
+ * iopt_access_pin - pin the pages behind an IOVA range
+ * @iopt: the page table, which has a pinning access attached
+ * @iova: first IOVA, page aligned or not
+ * @length: bytes, not zero and not wrapping
+ * @out: one entry per page the range touches
+ * @write: the caller will write to the pages
+ *
+ * Return: 0, -ENOENT if not all is mapped, -EPERM for writes to a read
+ * only mapping, -ENOMEM (also over RLIMIT_MEMLOCK), -EFAULT.
+ */
+int iopt_access_pin(struct io_pagetable *iopt, unsigned long iova,
+		    unsigned long length, struct page **out, bool write)
+{
+	struct iopt_pin_state st = { .out = out, .write = write };
+	unsigned long last = iova + length - 1, done;
+	int rc;
+
+	down_read(&iopt->iova_rwsem);
+	rc = iopt_walk(iopt, iova, last, &done, iopt_area_pin, &st);
+	if (rc && done != iova)
+		iopt_walk(iopt, iova, done - 1, &done, iopt_area_unpin, NULL);
+	up_read(&iopt->iova_rwsem);
+	return rc;
+}
+
+/**
+ * iopt_access_unpin - undo one iopt_access_pin() of the same range
+ * @iopt: the page table
+ * @iova: as pinned
+ * @length: as pinned
+ */
+void iopt_access_unpin(struct io_pagetable *iopt, unsigned long iova,
+		       unsigned long length)
+{
+	unsigned long last = iova + length - 1, done;
+	int rc;
+
+	/* Pinned areas stay mapped, so the walk cannot meet a gap. */
+	down_read(&iopt->iova_rwsem);
+	rc = iopt_walk(iopt, iova, last, &done, iopt_area_unpin, NULL);
+	up_read(&iopt->iova_rwsem);
+	WARN_ON(rc);
+}
+
+struct iopt_rw_state {
+	void *data;
+	unsigned int flags;
+};
+
+static int iopt_area_rw(struct iopt_area *area, unsigned long start,
+			unsigned long last, void *arg)
+{
+	struct iopt_rw_state *st = arg;
+	bool write = st->flags & IOMMUFD_ACCESS_RW_WRITE;
+	size_t len = last - start + 1;
+	int rc;
+
+	if (area->unmapping)
+		return -ENOENT;
+	if (write && !(area->iommu_prot & IOMMU_WRITE))
+		return -EPERM;
+	rc = iopt_pages_rw(area->pages, iopt_area_offset(area, start),
+			   st->data, len, write,
+			   st->flags & __IOMMUFD_ACCESS_RW_SLOW_PATH);
+	st->data += len;
+	return rc;
+}
+
+/**
+ * iopt_access_rw - copy between a kernel buffer and memory by IOVA
+ * @iopt: the page table
+ * @iova: first IOVA
+ * @data: the buffer
+ * @len: bytes, not zero and not wrapping
+ * @flags: IOMMUFD_ACCESS_RW_* flags
+ *
+ * Return: 0, -ENOENT, -EPERM, -EFAULT.
+ */
+int iopt_access_rw(struct io_pagetable *iopt, unsigned long iova, void *data,
+		   size_t len, unsigned int flags)
+{
+	struct iopt_rw_state st = { .data = data, .flags = flags };
+	unsigned long done;
+	int rc;
+
+	down_read(&iopt->iova_rwsem);
+	rc = iopt_walk(iopt, iova, iova + len - 1, &done, iopt_area_rw, &st);
+	up_read(&iopt->iova_rwsem);
+	return rc;
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The I/O page table of an IOAS (struct io_pagetable) and the user memory
+ * behind it (struct iopt_pages). The design and the lock order are written
+ * at the top of io_pagetable.c; pages.c owns everything under pages->mutex.
+ */
+#ifndef __IOMMUFD_IO_PAGETABLE_H
+#define __IOMMUFD_IO_PAGETABLE_H
+
+#include <linux/interval_tree.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/xarray.h>
+
+struct iommufd_access;
+struct iommufd_ctx;
+
+struct io_pagetable {
+	/* Under iova_rwsem: the three trees and iova_alignment */
+	struct rw_semaphore iova_rwsem;
+	struct rb_root_cached area_itree;
+	struct rb_root_cached allowed_itree;
+	struct rb_root_cached reserved_itree;
+	/* Every IOVA and length mapped must be a multiple of this */
+	unsigned long iova_alignment;
+
+	/*
+	 * The in-kernel accesses attached to this IOAS. Held for read while
+	 * their unmap callbacks run, so an access cannot go away meanwhile.
+	 */
+	struct rw_semaphore access_lock;
+	struct xarray accesses;
+};
+
+/* An IOVA range of the IOAS that translates to a slice of an iopt_pages. */
+struct iopt_area {
+	struct interval_tree_node node;		/* IOVA, in bytes */
+	struct iopt_pages *pages;
+	/* The slice: pages [first_index, last_index], from byte page_offset */
+	unsigned long first_index;
+	unsigned long last_index;
+	unsigned int page_offset;
+	int iommu_prot;
+	/* Pins of accesses inside the area; changed under iova_rwsem (read) */
+	atomic_t num_accesses;
+	/* Being unmapped: no access may pin or read it; under iova_rwsem */
+	bool unmapping;
+};
+
+/* A reserved or allowed IOVA range. */
+struct iopt_range {
+	struct interval_tree_node node;
+	const void *owner;
+};
+
+enum iopt_account {
+	IOPT_ACCOUNT_USER,	/* user->locked_vm */
+	IOPT_ACCOUNT_MM,	/* mm->locked_vm, as VFIO type1 */
+};
+
+/*
+ * A run of one process's memory, page granular, shared by every area (of
+ * any IOAS) that maps a part of it. A page is pinned once, when the first
+ * user of its index appears, and charged once; it is unpinned when the
+ * last one goes.
+ */
+struct iopt_pages {
+	struct kref kref;
+	struct mutex mutex;		/* protects everything below */
+	struct mm_struct *mm;		/* grabbed, not necessarily alive */
+	struct task_struct *task;	/* its rlimit and capabilities */
+	struct user_struct *user;
+	unsigned long uaddr;		/* page aligned */
+	unsigned long npages;
+	enum iopt_account account;
+	bool writable;
+
+	unsigned long npinned;		/* pages pinned and charged */
+	/* Index -> PFN of every page pinned for an in-kernel access */
+	struct xarray pinned;
+	/* The index ranges accesses have pinned (struct iopt_pages_pin) */
+	struct rb_root_cached pins;
+};
+
+/* io_pagetable.c */
+void iopt_init(struct io_pagetable *iopt);
+void iopt_destroy(struct io_pagetable *iopt);
+int iopt_map_user(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
+		  unsigned long *iova, unsigned long uaddr, unsigned long length,
+		  int iommu_prot, bool fixed);
+int iopt_copy(struct io_pagetable *dst, struct io_pagetable *src,
+	      unsigned long *dst_iova, unsigned long src_iova,
+	      unsigned long length, int iommu_prot, bool fixed);
+int iopt_unmap(struct io_pagetable *iopt, unsigned long start,
+	       unsigned long last, unsigned long *unmapped);
+int iopt_reserve_iova(struct io_pagetable *iopt, unsigned long start,
+		      unsigned long last, const void *owner);
+int iopt_for_each_usable(struct io_pagetable *iopt,
+			 int (*fn)(void *arg, unsigned long start,
+				   unsigned long last),
+			 void *arg);
+void iopt_unreserve_owner(struct io_pagetable *iopt, const void *owner);
+void iopt_ranges_free(struct rb_root_cached *tree);
+int iopt_set_allowed(struct io_pagetable *iopt, struct rb_root_cached *allowed);
+int iopt_add_access(struct io_pagetable *iopt, struct iommufd_access *access);
+void iopt_remove_access(struct io_pagetable *iopt,
+			struct iommufd_access *access, u32 iopt_id);
+int iopt_access_pin(struct io_pagetable *iopt, unsigned long iova,
+		    unsigned long length, struct page **out, bool write);
+void iopt_access_unpin(struct io_pagetable *iopt, unsigned long iova,
+		       unsigned long length);
+int iopt_access_rw(struct io_pagetable *iopt, unsigned long iova, void *data,
+		   size_t len, unsigned int flags);
+
+/* pages.c */
+struct iopt_pages *iopt_pages_new(unsigned long uaddr, unsigned long length,
+				  bool writable, enum iopt_account account);
+void iopt_pages_put(struct iopt_pages *pages);
+
+int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
+		   unsigned long last, struct page **out);
+void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
+		      unsigned long last);
+int iopt_pages_rw(struct iopt_pages *pages, unsigned long offset, void *data,
+		  size_t len, bool write, bool slow_path);
+
+#ifdef CONFIG_IOMMUFD_TEST
+extern size_t iommufd_test_memory_limit;
+#endif
+
+#endif

@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * IOMMU_TEST_CMD (CONFIG_IOMMUFD_TEST): hooks into the core for the
+ * kselftests. This file holds the dispatcher and the ops that act on an
+ * IOAS and its pages; the mock IOMMU has its own file.
+ *
+ * Test accesses: CREATE_ACCESS makes an in-kernel access through the same
+ * kAPI a mediated device driver uses, and hands it to user space as a file
+ * descriptor that later ops name in iommu_test_cmd.id. Each successful
+ * ACCESS_PAGES is kept as a numbered pin until DESTROY_ACCESS_PAGES, the
+ * core's unmap callback, or the close of the descriptor unpins it.
+ *
+ * Locking: mock_access.lock covers the pin list and is held across
+ * iommufd_access_pin_pages(), so the unmap callback (which takes it too)
+ * cannot miss a pin that is being made.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "../iommufd_private.h"
+#include "../io_pagetable.h"
+#include "iommufd_test.h"
+
+/* Bounds the kernel buffers one op allocates for a user-chosen length. */
+#define MOCK_MAX_XFER	SZ_16M
+
+struct mock_access {
+	struct iommufd_access *access;
+	struct file *file;
+	struct mutex lock;	/* protects @pins and @next_pin_id */
+	struct list_head pins;
+	unsigned int next_pin_id;
+	bool can_pin;
+};
+
+struct mock_pin {
+	struct list_head link;
+	unsigned long iova;
+	unsigned long length;
+	unsigned int id;
+};
+
+static void mock_pin_drop(struct mock_access *ma, struct mock_pin *pin)
+{
+	list_del(&pin->link);
+	iommufd_access_unpin_pages(ma->access, pin->iova, pin->length);
+	kfree(pin);
+}
+
+/* The core is unmapping [iova, iova + length): let go of what is inside. */
+static void mock_access_unmap(void *data, unsigned long iova,
+			      unsigned long length)
+{
+	unsigned long last = iova + length - 1;
+	struct mock_access *ma = data;
+	struct mock_pin *pin, *next;
+
+	mutex_lock(&ma->lock);
+	list_for_each_entry_safe(pin, next, &ma->pins, link) {
+		if (pin->iova + pin->length - 1 < iova || pin->iova > last)
+			continue;
+		mock_pin_drop(ma, pin);
+	}
+	mutex_unlock(&ma->lock);
+}
+
+static const struct iommufd_access_ops mock_access_pin_ops = {
+	.needs_pin_pages = 1,
+	.unmap = mock_access_unmap,
+};
+
+static const struct iommufd_access_ops mock_access_rw_ops = {
+	.unmap = mock_access_unmap,
+};
+
+static int mock_access_release(struct inode *inode, struct file *file)
+{
+	struct mock_access *ma = file->private_data;
+	struct mock_pin *pin, *next;
+
+	if (ma->access) {
+		mutex_lock(&ma->lock);
+		list_for_each_entry_safe(pin, next, &ma->pins, link)
+			mock_pin_drop(ma, pin);
+		mutex_unlock(&ma->lock);
+		iommufd_access_destroy(ma->access);
+	}
+	mutex_destroy(&ma->lock);
+	kfree(ma);
+	return 0;
+}
+
+static const struct file_operations mock_access_fops = {
+	.owner = THIS_MODULE,
+	.release = mock_access_release,
+};
+
+/* The test access behind a descriptor; drop it with fput(ma->file). */
+static struct mock_access *mock_access_from_fd(int fd)
+{
+	struct file *file = fget(fd);
+
+	if (!file)
+		return ERR_PTR(-EBADF);
+	if (file->f_op != &mock_access_fops) {
+		fput(file);
+		return ERR_PTR(-EBADF);
+	}
+	return file->private_data;
+}
+
+static int mock_create_access(struct iommufd_call *call)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+	struct iommufd_access *access;
+	struct mock_access *ma;
+	u32 access_id;
+	int fd, rc;
+
+	if (cmd->create_access.flags &
+	    ~MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES)
+		return -EOPNOTSUPP;
+
+	ma = kzalloc(sizeof(*ma), GFP_KERNEL_ACCOUNT);
+	if (!ma)
+		return -ENOMEM;
+	mutex_init(&ma->lock);
+	INIT_LIST_HEAD(&ma->pins);
+	ma->can_pin = cmd->create_access.flags &
+		      MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
+
+	/* From here on the file's release frees @ma. */
+	ma->file = anon_inode_getfile("[iommufd-test-access]",
+				      &mock_access_fops, ma, O_RDWR);
+	if (IS_ERR(ma->file)) {
+		rc = PTR_ERR(ma->file);
+		mutex_destroy(&ma->lock);
+		kfree(ma);
+		return rc;
+	}
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		rc = fd;
+		goto err_file;
+	}
+
+	access = iommufd_access_create(call->ictx,
+				       ma->can_pin ? &mock_access_pin_ops :
+						     &mock_access_rw_ops,
+				       ma, &access_id);
+	if (IS_ERR(access)) {
+		rc = PTR_ERR(access);
+		goto err_fd;
+	}
+	rc = iommufd_access_attach(access, cmd->id);
+	if (rc)
+		goto err_access;
+
+	cmd->create_access.out_access_fd = fd;
+	rc = iommufd_call_reply(call, sizeof(*cmd));
+	if (rc)
+		goto err_access;
+
+	ma->access = access;
+	fd_install(fd, ma->file);
+	return 0;
+
+err_access:
+	iommufd_access_destroy(access);
+err_fd:
+	put_unused_fd(fd);
+err_file:
+	fput(ma->file);
+	return rc;
+}
+
+/* Are @pages the pages mapped at @uptr right now? */
+static int mock_pages_match(unsigned long uptr, struct page **pages,
+			    unsigned long npages)
+{
+	struct page *found[16];
+	unsigned long done = 0;
+	long got, i;
+	int rc = 0;
+
+	while (done < npages && !rc) {
+		got = get_user_pages_fast(uptr + done * PAGE_SIZE,
+					  min_t(unsigned long, npages - done,
+						ARRAY_SIZE(found)), 0, found);
+		if (got <= 0)
+			return got ? got : -EFAULT;
+		for (i = 0; i < got; i++) {
+			if (found[i] != pages[done + i])
+				rc = -EBADE;
+			put_page(found[i]);
+		}
+		done += got;
+	}
+	return rc;
+}
+
+static int mock_access_pages(struct iommufd_call *call)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+	unsigned long iova = cmd->access_pages.iova;
+	unsigned long length = cmd->access_pages.length;
+	unsigned long uptr = cmd->access_pages.uptr;
+	unsigned long npages, first;
+	struct mock_access *ma;
+	struct mock_pin *pin;
+	struct page **pages;
+	int rc;
+
+	if (cmd->access_pages.flags & ~MOCK_FLAGS_ACCESS_WRITE)
+		return -EOPNOTSUPP;
+	if (length > MOCK_MAX_XFER)
+		return -ENOMEM;
+	if (!length || iova + length < iova)
+		return -EINVAL;
+
+	ma = mock_access_from_fd(cmd->id);
+	if (IS_ERR(ma))
+		return PTR_ERR(ma);
+	if (!ma->can_pin) {
+		rc = -EOPNOTSUPP;
+		goto out_put;
+	}
+
+	first = iova >> PAGE_SHIFT;
+	npages = ((iova + length - 1) >> PAGE_SHIFT) - first + 1;
+	pages = kvcalloc(npages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
+	if (!pages || !pin) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+
+	mutex_lock(&ma->lock);
+	rc = iommufd_access_pin_pages(ma->access, iova, length, pages,
+				      cmd->access_pages.flags &
+					      MOCK_FLAGS_ACCESS_WRITE ?
+					      IOMMUFD_ACCESS_RW_WRITE : 0);
+	if (rc)
+		goto out_unlock;
+	/* A zero uptr (fuzzers) skips the comparison. */
+	if (uptr)
+		rc = mock_pages_match(uptr - offset_in_page(iova), pages,
+				      npages);
+	if (!rc) {
+		pin->iova = iova;
+		pin->length = length;
+		pin->id = ma->next_pin_id++;
+		cmd->access_pages.out_access_pages_id = pin->id;
+		rc = iommufd_call_reply(call, sizeof(*cmd));
+	}
+	if (rc) {
+		iommufd_access_unpin_pages(ma->access, iova, length);
+		goto out_unlock;
+	}
+	list_add_tail(&pin->link, &ma->pins);
+	pin = NULL;
+out_unlock:
+	mutex_unlock(&ma->lock);
+out_free:
+	kfree(pin);
+	kvfree(pages);
+out_put:
+	fput(ma->file);
+	return rc;
+}
+
+static int mock_destroy_access_pages(struct iommufd_call *call)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+	struct mock_access *ma;
+	struct mock_pin *pin;
+	int rc = -ENOENT;
+
+	ma = mock_access_from_fd(cmd->id);
+	if (IS_ERR(ma))
+		return PTR_ERR(ma);
+	mutex_lock(&ma->lock);
+	list_for_each_entry(pin, &ma->pins, link) {
+		if (pin->id == cmd->destroy_access_pages.access_pages_id) {
+			mock_pin_drop(ma, pin);
+			rc = 0;
+			break;
+		}
+	}
+	mutex_unlock(&ma->lock);
+	fput(ma->file);
+	return rc;
+}
+
+static int mock_access_rw(struct iommufd_call *call)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+	void __user *ubuf = u64_to_user_ptr(cmd->access_rw.uptr);
+	size_t length = cmd->access_rw.length;
+	unsigned int flags = 0;
+	struct mock_access *ma;
+	void *buf;
+	int rc;
+
+	if (cmd->access_rw.flags &
+	    ~(MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH))
+		return -EOPNOTSUPP;
+	if (length > MOCK_MAX_XFER)
+		return -ENOMEM;
+	if (cmd->access_rw.flags & MOCK_ACCESS_RW_WRITE)
+		flags |= IOMMUFD_ACCESS_RW_WRITE;
+	if (cmd->access_rw.flags & MOCK_ACCESS_RW_SLOW_PATH)
+		flags |= __IOMMUFD_ACCESS_RW_SLOW_PATH;
+
+	ma = mock_access_from_fd(cmd->id);
+	if (IS_ERR(ma))
+		return PTR_ERR(ma);
+	buf = kvzalloc(length, GFP_KERNEL_ACCOUNT);
+	if (!buf) {
+		rc = -ENOMEM;
+		goto out_put;
+	}
+	if ((flags & IOMMUFD_ACCESS_RW_WRITE) &&
+	    copy_from_user(buf, ubuf, length)) {
+		rc = -EFAULT;
+		goto out_free;
+	}
+	rc = iommufd_access_rw(ma->access, cmd->access_rw.iova, buf, length,
+			       flags);
+	if (!rc && !(flags & IOMMUFD_ACCESS_RW_WRITE) &&
+	    copy_to_user(ubuf, buf, length))
+		rc = -EFAULT;
+out_free:
+	kvfree(buf);
+out_put:
+	fput(ma->file);
+	return rc;
+}
+
+static int mock_access_replace_ioas(struct iommufd_call *call)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+	struct mock_access *ma;
+	int rc;
+
+	ma = mock_access_from_fd(cmd->id);
+	if (IS_ERR(ma))
+		return PTR_ERR(ma);
+	rc = iommufd_access_replace(ma->access,
+				    cmd->access_replace_ioas.ioas_id);
+	fput(ma->file);
+	return rc;
+}
+
+static int mock_add_reserved(struct iommufd_call *call)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+	u64 start = cmd->add_reserved.start;
+	u64 length = cmd->add_reserved.length;
+	struct iommufd_ioas *ioas;
+	u64 last;
+	int rc;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(start, length - 1, &last) || last > ULONG_MAX)
+		return -EOVERFLOW;
+
+	ioas = iommufd_ioas_get(call->ictx, cmd->id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	rc = iopt_reserve_iova(&ioas->iopt, start, last, NULL);
+	iommufd_object_put(call->ictx, &ioas->obj);
+	return rc;
+}
+
+/*
+ * Every small page behind [uptr, uptr + length) must carry @refs pins.
+ * Pages of large folios are skipped: their pins are counted per folio.
+ */
+static int mock_check_refs(struct iommufd_call *call)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+	unsigned long uptr = cmd->check_refs.uptr;
+	unsigned long length = cmd->check_refs.length;
+	struct page *page;
+	unsigned long end;
+	int rc = 0;
+
+	if (!PAGE_ALIGNED(uptr) || !PAGE_ALIGNED(length) ||
+	    check_add_overflow(uptr, length, &end))
+		return -EINVAL;
+
+	for (; uptr != end && !rc; uptr += PAGE_SIZE) {
+		if (get_user_pages_fast(uptr, 1, 0, &page) != 1)
+			return -EFAULT;
+		if (!PageCompound(page) &&
+		    page_ref_count(page) / GUP_PIN_COUNTING_BIAS !=
+			    cmd->check_refs.refs)
+			rc = -EIO;
+		put_page(page);
+	}
+	return rc;
+}
+
+static int mock_set_memory_limit(struct iommufd_call *call)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+
+	/* A batch must at least hold one PFN run. */
+	if (cmd->memory_limit.limit < sizeof(unsigned long) + sizeof(u32))
+		return -EINVAL;
+	iommufd_test_memory_limit = cmd->memory_limit.limit;
+	return 0;
+}
+
+int iommufd_test_cmd(struct iommufd_call *call)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+
+	switch (cmd->op) {
+	case IOMMU_TEST_OP_ADD_RESERVED:
+		return mock_add_reserved(call);
+	case IOMMU_TEST_OP_MD_CHECK_REFS:
+		return mock_check_refs(call);
+	case IOMMU_TEST_OP_CREATE_ACCESS:
+		return mock_create_access(call);
+	case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
+		return mock_destroy_access_pages(call);
+	case IOMMU_TEST_OP_ACCESS_PAGES:
+		return mock_access_pages(call);
+	case IOMMU_TEST_OP_ACCESS_RW:
+		return mock_access_rw(call);
+	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
+		return mock_access_replace_ioas(call);
+	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
+		return mock_set_memory_limit(call);
+	default:
+		return -EOPNOTSUPP;
+	}
+}
