@@ -19,14 +19,16 @@ iommufd-y := \
 	object.o \
 	ioas.o \
 	io_pagetable.o \
+	hw_pagetable.o \
 	pages.o \
 	device.o \
 	access.o \
 	vfio_compat.o
 
-iommufd-$(CONFIG_IOMMUFD_TEST) += selftest/test_cmd.o
+iommufd-$(CONFIG_IOMMUFD_TEST) += selftest/test_cmd.o selftest/mock_iommu.o
 
 obj-$(CONFIG_IOMMUFD) += iommufd.o
+obj-$(CONFIG_IOMMUFD_DRIVER) += iova_bitmap.o
 
 else
 

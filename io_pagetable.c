@@ -47,8 +47,15 @@
 /* Automatic placement keeps huge page alignment up to this size. */
 #define IOPT_AUTO_ALIGN_MAX	SZ_2M
 
-void iopt_init(struct io_pagetable *iopt)
+int iopt_init(struct io_pagetable *iopt)
 {
+	iopt->unfill_batch = kmalloc_array(IOPT_CHUNK,
+					   sizeof(*iopt->unfill_batch),
+					   GFP_KERNEL_ACCOUNT);
+	if (!iopt->unfill_batch)
+		return -ENOMEM;
+	init_rwsem(&iopt->domains_rwsem);
+	xa_init_flags(&iopt->domains, XA_FLAGS_ALLOC);
 	init_rwsem(&iopt->iova_rwsem);
 	iopt->area_itree = RB_ROOT_CACHED;
 	iopt->allowed_itree = RB_ROOT_CACHED;
@@ -56,6 +63,7 @@ void iopt_init(struct io_pagetable *iopt)
 	iopt->iova_alignment = 1;
 	init_rwsem(&iopt->access_lock);
 	xa_init_flags(&iopt->accesses, XA_FLAGS_ALLOC);
+	return 0;
 }
 
 static struct iopt_area *iopt_area_of(struct interval_tree_node *node)
@@ -119,8 +127,9 @@ void iopt_destroy(struct io_pagetable *iopt)
 {
 	struct iopt_area *area;
 
-	/* Accesses hold their IOAS, so none is left to be told. */
+	/* Accesses and page tables hold their IOAS: none can be left. */
 	WARN_ON(!xa_empty(&iopt->accesses));
+	WARN_ON(!xa_empty(&iopt->domains));
 	while ((area = iopt_first_area(iopt, 0, ULONG_MAX))) {
 		interval_tree_remove(&area->node, &iopt->area_itree);
 		iopt_area_free(area);
@@ -128,6 +137,8 @@ void iopt_destroy(struct io_pagetable *iopt)
 	iopt_ranges_free(&iopt->reserved_itree);
 	iopt_ranges_free(&iopt->allowed_itree);
 	xa_destroy(&iopt->accesses);
+	xa_destroy(&iopt->domains);
+	kfree(iopt->unfill_batch);
 }
 
 /*
@@ -252,6 +263,7 @@ static int iopt_insert(struct io_pagetable *iopt, struct list_head *slices,
 
 	first = list_first_entry(slices, struct iopt_slice, link);
 
+	down_read(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
 	list_for_each_entry(slice, slices, link) {
 		if ((iommu_prot & IOMMU_WRITE) && !slice->pages->writable) {
@@ -302,11 +314,31 @@ static int iopt_insert(struct io_pagetable *iopt, struct list_head *slices,
 		area->pages = slice->pages;
 		kref_get(&area->pages->kref);
 		interval_tree_insert(&area->node, &iopt->area_itree);
-		slice->area = NULL;
 		cur += slice->length;
+	}
+
+	/* Every domain must see the new areas before the user does. */
+	if (!xa_empty(&iopt->domains)) {
+		list_for_each_entry(slice, slices, link) {
+			rc = iopt_area_fill_domains(slice->area, iopt);
+			if (rc)
+				break;
+		}
+	}
+	list_for_each_entry(slice, slices, link) {
+		if (rc) {
+			iopt_area_unfill_domains(slice->area, iopt);
+			interval_tree_remove(&slice->area->node,
+					     &iopt->area_itree);
+			iopt_pages_put(slice->area->pages);
+		} else {
+			/* The tree owns the area now. */
+			slice->area = NULL;
+		}
 	}
 out_unlock:
 	up_write(&iopt->iova_rwsem);
+	up_read(&iopt->domains_rwsem);
 	return rc;
 }
 
@@ -442,10 +474,9 @@ static void iopt_notify_going(struct io_pagetable *iopt, unsigned long start,
 
 	for (;;) {
 		down_read(&iopt->iova_rwsem);
-		for (area = iopt_first_area(iopt, pos, last);
-		     area && !area->unmapping;
-		     area = iopt_next_area(area, pos, last))
-			;
+		area = iopt_first_area(iopt, pos, last);
+		while (area && !area->unmapping)
+			area = iopt_next_area(area, pos, last);
 		if (area) {
 			a_start = area->node.start;
 			a_last = area->node.last;
@@ -481,12 +512,14 @@ int iopt_unmap(struct io_pagetable *iopt, unsigned long start,
 	unsigned long done = 0;
 
 again:
+	down_read(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
 	for (area = iopt_first_area(iopt, start, last); area;
 	     area = iopt_next_area(area, start, last)) {
 		if (area->node.start < start || area->node.last > last) {
 			iopt_mark_going(iopt, start, last, false);
 			up_write(&iopt->iova_rwsem);
+			up_read(&iopt->domains_rwsem);
 			return -ENOENT;
 		}
 	}
@@ -495,27 +528,32 @@ again:
 		if (++round > IOPT_UNMAP_ROUNDS) {
 			iopt_mark_going(iopt, start, last, false);
 			up_write(&iopt->iova_rwsem);
+			up_read(&iopt->domains_rwsem);
 			pr_warn_ratelimited("iommufd: an access does not unpin IOVA %#lx-%#lx\n",
 					    start, last);
 			return -EBUSY;
 		}
 		up_write(&iopt->iova_rwsem);
+		up_read(&iopt->domains_rwsem);
 		iopt_notify_going(iopt, start, last);
 		goto again;
 	}
 
 	while ((area = iopt_first_area(iopt, start, last))) {
+		/* Out of every IOTLB before a page goes back to the user. */
+		iopt_area_unfill_domains(area, iopt);
 		interval_tree_remove(&area->node, &iopt->area_itree);
 		done += area->node.last - area->node.start + 1;
 		iopt_area_free(area);
 	}
 	up_write(&iopt->iova_rwsem);
+	up_read(&iopt->domains_rwsem);
 	*unmapped = done;
 	return 0;
 }
 
 /**
- * iopt_for_each_usable - call @fn on every IOVA range that is not reserved
+ * iopt_each_usable - call @fn on every IOVA range that is not reserved
  * @iopt: the page table
  * @fn: gets @arg and the first and last IOVA of a range; non-zero stops
  * @arg: for @fn
@@ -525,10 +563,7 @@ again:
  *
  * Return: what @fn returned last, 0 if it was never called.
  */
-int iopt_for_each_usable(struct io_pagetable *iopt,
-			 int (*fn)(void *arg, unsigned long start,
-				   unsigned long last),
-			 void *arg)
+int iopt_each_usable(struct io_pagetable *iopt, iopt_range_fn_t fn, void *arg)
 {
 	struct interval_tree_node *res;
 	unsigned long from = 0;
@@ -555,6 +590,28 @@ int iopt_for_each_usable(struct io_pagetable *iopt,
 	return rc;
 }
 
+/* iopt_reserve_iova() for a caller holding iova_rwsem for writing. */
+static int iopt_reserve_locked(struct io_pagetable *iopt, unsigned long start,
+			       unsigned long last, const void *owner)
+{
+	struct iopt_range *range;
+
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+	if (start > last)
+		return -EINVAL;
+	if (iopt_tree_hit(&iopt->area_itree, start, last) ||
+	    iopt_tree_hit(&iopt->allowed_itree, start, last))
+		return -EADDRINUSE;
+	range = kzalloc(sizeof(*range), GFP_KERNEL_ACCOUNT);
+	if (!range)
+		return -ENOMEM;
+	range->node.start = start;
+	range->node.last = last;
+	range->owner = owner;
+	interval_tree_insert(&range->node, &iopt->reserved_itree);
+	return 0;
+}
+
 /**
  * iopt_reserve_iova - make [start, last] unmappable
  * @iopt: the page table
@@ -567,40 +624,20 @@ int iopt_for_each_usable(struct io_pagetable *iopt,
 int iopt_reserve_iova(struct io_pagetable *iopt, unsigned long start,
 		      unsigned long last, const void *owner)
 {
-	struct iopt_range *range;
-	int rc = 0;
-
-	if (start > last)
-		return -EINVAL;
-	range = kzalloc(sizeof(*range), GFP_KERNEL_ACCOUNT);
-	if (!range)
-		return -ENOMEM;
-	range->node.start = start;
-	range->node.last = last;
-	range->owner = owner;
+	int rc;
 
 	down_write(&iopt->iova_rwsem);
-	if (iopt_tree_hit(&iopt->area_itree, start, last) ||
-	    iopt_tree_hit(&iopt->allowed_itree, start, last))
-		rc = -EADDRINUSE;
-	else
-		interval_tree_insert(&range->node, &iopt->reserved_itree);
+	rc = iopt_reserve_locked(iopt, start, last, owner);
 	up_write(&iopt->iova_rwsem);
-	if (rc)
-		kfree(range);
 	return rc;
 }
 
-/**
- * iopt_unreserve_owner - drop the reserved ranges of one owner
- * @iopt: the page table
- * @owner: as given to iopt_reserve_iova()
- */
-void iopt_unreserve_owner(struct io_pagetable *iopt, const void *owner)
+static void iopt_unreserve_locked(struct io_pagetable *iopt,
+				  const void *owner)
 {
 	struct interval_tree_node *node, *next;
 
-	down_write(&iopt->iova_rwsem);
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 	for (node = interval_tree_iter_first(&iopt->reserved_itree, 0,
 					     ULONG_MAX);
 	     node; node = next) {
@@ -611,6 +648,17 @@ void iopt_unreserve_owner(struct io_pagetable *iopt, const void *owner)
 		interval_tree_remove(node, &iopt->reserved_itree);
 		kfree(container_of(node, struct iopt_range, node));
 	}
+}
+
+/**
+ * iopt_unreserve_owner - drop the reserved ranges of one owner
+ * @iopt: the page table
+ * @owner: as given to iopt_reserve_iova()
+ */
+void iopt_unreserve_owner(struct io_pagetable *iopt, const void *owner)
+{
+	down_write(&iopt->iova_rwsem);
+	iopt_unreserve_locked(iopt, owner);
 	up_write(&iopt->iova_rwsem);
 }
 
@@ -646,11 +694,28 @@ int iopt_set_allowed(struct io_pagetable *iopt, struct rb_root_cached *allowed)
 static unsigned long iopt_wanted_alignment(struct io_pagetable *iopt)
 {
 	struct iommufd_access *access;
+	struct iommu_domain *domain;
 	unsigned long align = 1, index;
 
 	xa_for_each(&iopt->accesses, index, access)
 		align = max(align, access->iova_alignment);
+	xa_for_each(&iopt->domains, index, domain)
+		align = max(align, 1UL << __ffs(domain->pgsize_bitmap));
 	return align;
+}
+
+/* Whether every area respects @align. */
+static bool iopt_areas_aligned(struct io_pagetable *iopt, unsigned long align)
+{
+	struct iopt_area *area;
+
+	for (area = iopt_first_area(iopt, 0, ULONG_MAX); area;
+	     area = iopt_next_area(area, 0, ULONG_MAX)) {
+		if ((area->node.start | (area->node.last + 1) |
+		     area->page_offset) & (align - 1))
+			return false;
+	}
+	return true;
 }
 
 /**
@@ -665,20 +730,13 @@ static unsigned long iopt_wanted_alignment(struct io_pagetable *iopt)
 int iopt_add_access(struct io_pagetable *iopt, struct iommufd_access *access)
 {
 	unsigned long align = access->iova_alignment;
-	struct iopt_area *area;
 	int rc = 0;
 
 	down_write(&iopt->access_lock);
 	down_write(&iopt->iova_rwsem);
-	if (align > iopt->iova_alignment) {
-		for (area = iopt_first_area(iopt, 0, ULONG_MAX); area;
-		     area = iopt_next_area(area, 0, ULONG_MAX)) {
-			if ((area->node.start | (area->node.last + 1) |
-			     area->page_offset) & (align - 1)) {
-				rc = -EADDRINUSE;
-				goto out_unlock;
-			}
-		}
+	if (align > iopt->iova_alignment && !iopt_areas_aligned(iopt, align)) {
+		rc = -EADDRINUSE;
+		goto out_unlock;
 	}
 	rc = xa_alloc(&iopt->accesses, &access->iopt_id, access, xa_limit_32b,
 		      GFP_KERNEL_ACCOUNT);
@@ -738,6 +796,32 @@ static int iopt_walk(struct io_pagetable *iopt, unsigned long iova,
 		cur = seg_last + 1;
 	}
 	return -ENOENT;
+}
+
+/**
+ * iopt_is_mapped - whether areas map all of [start, last] without a gap
+ * @iopt: the page table, iova_rwsem held
+ * @start: first IOVA
+ * @last: last IOVA
+ *
+ * Return: true if so.
+ */
+bool iopt_is_mapped(struct io_pagetable *iopt, unsigned long start,
+		    unsigned long last)
+{
+	struct iopt_area *area;
+	unsigned long cur = start;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+	for (area = iopt_first_area(iopt, start, last); area;
+	     area = iopt_next_area(area, start, last)) {
+		if (area->node.start > cur)
+			return false;
+		if (area->node.last >= last)
+			return true;
+		cur = area->node.last + 1;
+	}
+	return false;
 }
 
 struct iopt_pin_state {
@@ -865,5 +949,170 @@ int iopt_access_rw(struct io_pagetable *iopt, unsigned long iova, void *data,
 	down_read(&iopt->iova_rwsem);
 	rc = iopt_walk(iopt, iova, iova + len - 1, &done, iopt_area_rw, &st);
 	up_read(&iopt->iova_rwsem);
+	return rc;
+}
+
+/* The IOVA a domain cannot translate becomes reserved, owned by it. */
+static int iopt_reserve_outside(struct io_pagetable *iopt,
+				struct iommu_domain *domain)
+{
+	unsigned long start = domain->geometry.aperture_start;
+	unsigned long end = domain->geometry.aperture_end;
+	int rc = 0;
+
+	if (!domain->geometry.force_aperture)
+		return 0;
+	if (start)
+		rc = iopt_reserve_locked(iopt, 0, start - 1, domain);
+	if (!rc && end != ULONG_MAX)
+		rc = iopt_reserve_locked(iopt, end + 1, ULONG_MAX, domain);
+	return rc;
+}
+
+/**
+ * iopt_add_domain - make a domain mirror an IOAS
+ * @iopt: the page table
+ * @domain: a paging domain, attached to nothing yet
+ *
+ * Everything mapped is mapped into @domain before this returns, and every
+ * later map and unmap reaches it until iopt_remove_domain().
+ *
+ * Return: 0; -EADDRINUSE when mappings lie outside the domain's aperture
+ * or the aperture meets allowed ranges; -EINVAL when mappings are not
+ * aligned to its page size; -ENOMEM and pinning errors.
+ */
+int iopt_add_domain(struct io_pagetable *iopt, struct iommu_domain *domain)
+{
+	unsigned long align = 1UL << __ffs(domain->pgsize_bitmap);
+	struct iommu_domain *storage;
+	struct iopt_area *area, *done;
+	unsigned long index;
+	u32 id;
+	int rc;
+
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	storage = NULL;
+	xa_for_each(&iopt->domains, index, storage)
+		break;
+
+	if (!iopt_areas_aligned(iopt, align)) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	rc = iopt_reserve_outside(iopt, domain);
+	if (rc)
+		goto out_unreserve;
+
+	if (storage) {
+		/* The areas are domain users: copy from their storage. */
+		for (area = iopt_first_area(iopt, 0, ULONG_MAX); area;
+		     area = iopt_next_area(area, 0, ULONG_MAX)) {
+			rc = iopt_area_fill_domain(area, domain,
+						   iopt->no_huge_pages);
+			if (rc)
+				break;
+		}
+		done = area;
+		for (area = iopt_first_area(iopt, 0, ULONG_MAX);
+		     rc && area != done;
+		     area = iopt_next_area(area, 0, ULONG_MAX))
+			iopt_area_unfill_domain(area, domain, storage);
+		if (rc)
+			goto out_unreserve;
+	}
+
+	rc = xa_alloc(&iopt->domains, &id, domain, xa_limit_32b,
+		      GFP_KERNEL_ACCOUNT);
+	if (rc)
+		goto out_unfill;
+
+	if (!storage) {
+		/* The first domain: the areas start holding their pages. */
+		for (area = iopt_first_area(iopt, 0, ULONG_MAX); area;
+		     area = iopt_next_area(area, 0, ULONG_MAX)) {
+			rc = iopt_area_fill_domains(area, iopt);
+			if (rc)
+				break;
+		}
+		done = area;
+		for (area = iopt_first_area(iopt, 0, ULONG_MAX);
+		     rc && area != done;
+		     area = iopt_next_area(area, 0, ULONG_MAX))
+			iopt_area_unfill_domains(area, iopt);
+		if (rc) {
+			xa_erase(&iopt->domains, id);
+			goto out_unreserve;
+		}
+	}
+	iopt->iova_alignment = iopt_wanted_alignment(iopt);
+	goto out_unlock;
+
+out_unfill:
+	for (area = iopt_first_area(iopt, 0, ULONG_MAX); storage && area;
+	     area = iopt_next_area(area, 0, ULONG_MAX))
+		iopt_area_unfill_domain(area, domain, storage);
+out_unreserve:
+	iopt_unreserve_locked(iopt, domain);
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+	return rc;
+}
+
+/**
+ * iopt_remove_domain - undo iopt_add_domain()
+ * @iopt: the page table
+ * @domain: the domain; detached from every device already
+ *
+ * When it is the last domain, the pages only it kept pinned are unpinned.
+ */
+void iopt_remove_domain(struct io_pagetable *iopt, struct iommu_domain *domain)
+{
+	struct iommu_domain *other, *cur;
+	struct iopt_area *area;
+	unsigned long index, id = 0;
+
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	other = NULL;
+	xa_for_each(&iopt->domains, index, cur) {
+		if (cur == domain)
+			id = index;
+		else if (!other)
+			other = cur;
+	}
+	for (area = iopt_first_area(iopt, 0, ULONG_MAX); area;
+	     area = iopt_next_area(area, 0, ULONG_MAX)) {
+		if (other)
+			iopt_area_unfill_domain(area, domain, other);
+		else
+			iopt_area_unfill_domains(area, iopt);
+	}
+	WARN_ON(xa_erase(&iopt->domains, id) != domain);
+	iopt_unreserve_locked(iopt, domain);
+	iopt->iova_alignment = iopt_wanted_alignment(iopt);
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+}
+
+/**
+ * iopt_set_huge_pages - IOMMU_OPTION_HUGE_PAGES of an IOAS
+ * @iopt: the page table
+ * @on: map physically contiguous runs as one (the default)
+ *
+ * Return: 0, or -EBUSY while domains are attached (their IOPTEs were made
+ * under the old setting).
+ */
+int iopt_set_huge_pages(struct io_pagetable *iopt, bool on)
+{
+	int rc = 0;
+
+	down_write(&iopt->domains_rwsem);
+	if (!xa_empty(&iopt->domains) && iopt->no_huge_pages == on)
+		rc = -EBUSY;
+	else
+		iopt->no_huge_pages = !on;
+	up_write(&iopt->domains_rwsem);
 	return rc;
 }

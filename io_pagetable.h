@@ -13,10 +13,20 @@
 #include <linux/rwsem.h>
 #include <linux/xarray.h>
 
+/* Pages per chunk of domain work, see pages.c */
+#define IOPT_CHUNK	512UL
+
+struct iommu_domain;
 struct iommufd_access;
 struct iommufd_ctx;
 
 struct io_pagetable {
+	/* The iommu_domains mirroring this IOAS; write side to change them */
+	struct rw_semaphore domains_rwsem;
+	struct xarray domains;
+	/* IOMMU_OPTION_HUGE_PAGES off: map page by page */
+	bool no_huge_pages;
+
 	/* Under iova_rwsem: the three trees and iova_alignment */
 	struct rw_semaphore iova_rwsem;
 	struct rb_root_cached area_itree;
@@ -24,6 +34,8 @@ struct io_pagetable {
 	struct rb_root_cached reserved_itree;
 	/* Every IOVA and length mapped must be a multiple of this */
 	unsigned long iova_alignment;
+	/* IOPT_CHUNK pages for unmapping, owned by the iova_rwsem writer */
+	struct page **unfill_batch;
 
 	/*
 	 * The in-kernel accesses attached to this IOAS. Held for read while
@@ -36,6 +48,10 @@ struct io_pagetable {
 /* An IOVA range of the IOAS that translates to a slice of an iopt_pages. */
 struct iopt_area {
 	struct interval_tree_node node;		/* IOVA, in bytes */
+	/* Pages [first_index, last_index] in pages->domain_users when filled */
+	struct interval_tree_node pages_node;
+	/* Where the PFNs are read back from; NULL while in no domain */
+	struct iommu_domain *storage_domain;
 	struct iopt_pages *pages;
 	/* The slice: pages [first_index, last_index], from byte page_offset */
 	unsigned long first_index;
@@ -81,10 +97,12 @@ struct iopt_pages {
 	struct xarray pinned;
 	/* The index ranges accesses have pinned (struct iopt_pages_pin) */
 	struct rb_root_cached pins;
+	/* The areas of IOAS with domains that map a part (pages_node) */
+	struct rb_root_cached domain_users;
 };
 
 /* io_pagetable.c */
-void iopt_init(struct io_pagetable *iopt);
+int iopt_init(struct io_pagetable *iopt);
 void iopt_destroy(struct io_pagetable *iopt);
 int iopt_map_user(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 		  unsigned long *iova, unsigned long uaddr, unsigned long length,
@@ -96,10 +114,10 @@ int iopt_unmap(struct io_pagetable *iopt, unsigned long start,
 	       unsigned long last, unsigned long *unmapped);
 int iopt_reserve_iova(struct io_pagetable *iopt, unsigned long start,
 		      unsigned long last, const void *owner);
-int iopt_for_each_usable(struct io_pagetable *iopt,
-			 int (*fn)(void *arg, unsigned long start,
-				   unsigned long last),
-			 void *arg);
+/* Called with a range [start, last]; non-zero stops the walk */
+typedef int (*iopt_range_fn_t)(void *arg, unsigned long start,
+			     unsigned long last);
+int iopt_each_usable(struct io_pagetable *iopt, iopt_range_fn_t fn, void *arg);
 void iopt_unreserve_owner(struct io_pagetable *iopt, const void *owner);
 void iopt_ranges_free(struct rb_root_cached *tree);
 int iopt_set_allowed(struct io_pagetable *iopt, struct rb_root_cached *allowed);
@@ -112,6 +130,12 @@ void iopt_access_unpin(struct io_pagetable *iopt, unsigned long iova,
 		       unsigned long length);
 int iopt_access_rw(struct io_pagetable *iopt, unsigned long iova, void *data,
 		   size_t len, unsigned int flags);
+bool iopt_is_mapped(struct io_pagetable *iopt, unsigned long start,
+		    unsigned long last);
+int iopt_add_domain(struct io_pagetable *iopt, struct iommu_domain *domain);
+void iopt_remove_domain(struct io_pagetable *iopt,
+			struct iommu_domain *domain);
+int iopt_set_huge_pages(struct io_pagetable *iopt, bool on);
 
 /* pages.c */
 struct iopt_pages *iopt_pages_new(unsigned long uaddr, unsigned long length,
@@ -122,6 +146,14 @@ int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 		   unsigned long last, struct page **out);
 void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
 		      unsigned long last);
+int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt);
+void iopt_area_unfill_domains(struct iopt_area *area,
+			      struct io_pagetable *iopt);
+int iopt_area_fill_domain(struct iopt_area *area, struct iommu_domain *domain,
+			  bool small);
+void iopt_area_unfill_domain(struct iopt_area *area,
+			     struct iommu_domain *domain,
+			     struct iommu_domain *next_storage);
 int iopt_pages_rw(struct iopt_pages *pages, unsigned long offset, void *data,
 		  size_t len, bool write, bool slow_path);
 

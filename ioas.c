@@ -32,7 +32,12 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_call *call)
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	ioas->ictx = call->ictx;
-	iopt_init(&ioas->iopt);
+	INIT_LIST_HEAD(&ioas->auto_hwpts);
+	rc = iopt_init(&ioas->iopt);
+	if (rc) {
+		iommufd_object_discard(call->ictx, &ioas->obj);
+		return rc;
+	}
 
 	/* Answer before publishing: a failed reply leaves nothing behind. */
 	cmd->out_ioas_id = ioas->obj.id;
@@ -57,13 +62,13 @@ int iommufd_ioas_option(struct iommufd_call *call)
 
 	switch (cmd->op) {
 	case IOMMU_OPTION_OP_GET:
-		cmd->val64 = !ioas->no_huge_pages;
+		cmd->val64 = !READ_ONCE(ioas->iopt.no_huge_pages);
 		break;
 	case IOMMU_OPTION_OP_SET:
 		if (cmd->val64 > 1)
 			rc = -EINVAL;
 		else
-			ioas->no_huge_pages = !cmd->val64;
+			rc = iopt_set_huge_pages(&ioas->iopt, cmd->val64);
 		break;
 	default:
 		rc = -EOPNOTSUPP;
@@ -235,7 +240,7 @@ int iommufd_ioas_iova_ranges_ioctl(struct iommufd_call *call)
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 
-	rc = iopt_for_each_usable(&ioas->iopt, iommufd_range_emit, &out);
+	rc = iopt_each_usable(&ioas->iopt, iommufd_range_emit, &out);
 	if (!rc) {
 		cmd->num_iovas = out.count;
 		cmd->out_iova_alignment = READ_ONCE(ioas->iopt.iova_alignment);

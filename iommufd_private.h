@@ -49,6 +49,14 @@ struct iommufd_ctx {
 	struct xarray objects;
 	wait_queue_head_t drain_wq;	/* removals waiting for borrowers */
 	enum iommufd_account account;
+	/*
+	 * Serializes every attach, replace and detach of the context's
+	 * devices, and the life of automatic page tables. Outside every
+	 * io_pagetable lock.
+	 */
+	struct mutex attach_lock;
+	/* struct iommufd_group by iommu_group_id(), for devices bound here */
+	struct xarray groups;
 	/* The IOAS that the VFIO compat container uses, see vfio_compat.c */
 	struct mutex compat_lock;
 	struct iommufd_ioas *compat_ioas;
@@ -147,8 +155,8 @@ struct iommufd_ioas {
 	struct iommufd_object obj;
 	struct iommufd_ctx *ictx;
 	struct io_pagetable iopt;
-	/* IOMMU_OPTION_HUGE_PAGES: map only PAGE_SIZE entries when set */
-	bool no_huge_pages;
+	/* Automatic page tables on this IOAS, under ictx->attach_lock */
+	struct list_head auto_hwpts;
 };
 
 static inline struct iommufd_ioas *
@@ -169,6 +177,77 @@ int iommufd_ioas_copy_ioctl(struct iommufd_call *call);
 int iommufd_ioas_unmap_ioctl(struct iommufd_call *call);
 int iommufd_ioas_iova_ranges_ioctl(struct iommufd_call *call);
 int iommufd_ioas_allow_iovas_ioctl(struct iommufd_call *call);
+
+/* hw_pagetable.c */
+struct iommufd_hwpt {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	struct iommufd_ioas *ioas;	/* held */
+	struct iommu_domain *domain;
+	/* Made by an attach to an IOAS; goes with its last device */
+	bool auto_domain;
+	/* An automatic one on its way out: no more attaches */
+	bool dying;
+	bool enforce_cache_coherency;
+	/* Among ioas->auto_hwpts, under ictx->attach_lock */
+	struct list_head auto_link;
+};
+
+static inline struct iommufd_hwpt *
+iommufd_hwpt_get(struct iommufd_ctx *ictx, u32 id)
+{
+	struct iommufd_object *obj = iommufd_object_get(ictx, id,
+							IOMMUFD_OBJ_HWPT);
+
+	return IS_ERR(obj) ? ERR_CAST(obj) :
+			     container_of(obj, struct iommufd_hwpt, obj);
+}
+
+extern const struct iommufd_object_type_ops iommufd_hwpt_type;
+struct iommufd_device;
+struct iommufd_hwpt *iommufd_hwpt_new(struct iommufd_ctx *ictx,
+				      struct iommufd_ioas *ioas,
+				      struct iommufd_device *idev, u32 flags,
+				      bool auto_domain);
+int iommufd_hwpt_alloc_ioctl(struct iommufd_call *call);
+int iommufd_hwpt_set_dirty_ioctl(struct iommufd_call *call);
+int iommufd_hwpt_get_dirty_ioctl(struct iommufd_call *call);
+
+/* device.c */
+struct iommufd_group {
+	unsigned int users;		/* bound devices, under attach_lock */
+	struct iommufd_ctx *ictx;
+	struct iommu_group *group;
+	/* Under ictx->attach_lock: */
+	struct iommufd_hwpt *hwpt;	/* the group is attached to */
+	struct list_head devices;	/* attached devices */
+};
+
+struct iommufd_device {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	struct iommufd_group *igroup;
+	struct device *dev;
+	struct list_head group_link;	/* in igroup->devices when attached */
+	bool enforce_cache_coherency;
+	bool holds_ctx;
+};
+
+static inline struct iommufd_device *
+iommufd_device_get(struct iommufd_ctx *ictx, u32 id)
+{
+	struct iommufd_object *obj = iommufd_object_get(ictx, id,
+							IOMMUFD_OBJ_DEVICE);
+
+	return IS_ERR(obj) ? ERR_CAST(obj) :
+			     container_of(obj, struct iommufd_device, obj);
+}
+
+extern const struct iommufd_object_type_ops iommufd_device_type;
+struct iommufd_device *__iommufd_device_bind(struct iommufd_ctx *ictx,
+					     struct device *dev, u32 *id,
+					     bool real);
+int iommufd_get_hw_info_ioctl(struct iommufd_call *call);
 
 /* access.c */
 struct iommufd_access {
@@ -197,6 +276,12 @@ long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 #ifdef CONFIG_IOMMUFD_TEST
 /* selftest/test_cmd.c */
 int iommufd_test_cmd(struct iommufd_call *call);
+extern const struct iommufd_object_type_ops iommufd_selftest_type;
+void iommufd_test_init(void);
+void iommufd_test_exit(void);
+#else
+static inline void iommufd_test_init(void) {}
+static inline void iommufd_test_exit(void) {}
 #endif
 
 #endif

@@ -33,6 +33,8 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
 	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	init_waitqueue_head(&ictx->drain_wq);
 	mutex_init(&ictx->compat_lock);
+	mutex_init(&ictx->attach_lock);
+	xa_init(&ictx->groups);
 	ictx->account = IOMMUFD_ACCOUNT_USER;
 	ictx->file = filp;
 	filp->private_data = ictx;
@@ -44,6 +46,9 @@ static int iommufd_fops_release(struct inode *inode, struct file *filp)
 	struct iommufd_ctx *ictx = filp->private_data;
 
 	iommufd_objects_destroy_all(ictx);
+	WARN_ON(!xa_empty(&ictx->groups));
+	xa_destroy(&ictx->groups);
+	mutex_destroy(&ictx->attach_lock);
 	mutex_destroy(&ictx->compat_lock);
 	kfree(ictx);
 	return 0;
@@ -137,6 +142,14 @@ struct iommufd_ioctl {
 
 static const struct iommufd_ioctl iommufd_ioctls[] = {
 	IOMMUFD_IOCTL(DESTROY, iommufd_destroy, struct iommu_destroy, id),
+	IOMMUFD_IOCTL(GET_HW_INFO, iommufd_get_hw_info_ioctl,
+		      struct iommu_hw_info, __reserved),
+	IOMMUFD_IOCTL(HWPT_ALLOC, iommufd_hwpt_alloc_ioctl,
+		      struct iommu_hwpt_alloc, __reserved),
+	IOMMUFD_IOCTL(HWPT_GET_DIRTY_BITMAP, iommufd_hwpt_get_dirty_ioctl,
+		      struct iommu_hwpt_get_dirty_bitmap, data),
+	IOMMUFD_IOCTL(HWPT_SET_DIRTY_TRACKING, iommufd_hwpt_set_dirty_ioctl,
+		      struct iommu_hwpt_set_dirty_tracking, __reserved),
 	IOMMUFD_IOCTL(IOAS_ALLOC, iommufd_ioas_alloc_ioctl,
 		      struct iommu_ioas_alloc, out_ioas_id),
 	IOMMUFD_IOCTL(IOAS_ALLOW_IOVAS, iommufd_ioas_allow_iovas_ioctl,
@@ -269,11 +282,16 @@ static struct miscdevice iommufd_misc = {
 
 static int __init iommufd_init(void)
 {
-	return misc_register(&iommufd_misc);
+	int rc = misc_register(&iommufd_misc);
+
+	if (!rc)
+		iommufd_test_init();
+	return rc;
 }
 
 static void __exit iommufd_exit(void)
 {
+	iommufd_test_exit();
 	misc_deregister(&iommufd_misc);
 }
 

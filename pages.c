@@ -23,6 +23,7 @@
 #include <linux/capability.h>
 #include <linux/highmem.h>
 #include <linux/interval_tree.h>
+#include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -83,6 +84,7 @@ struct iopt_pages *iopt_pages_new(unsigned long uaddr, unsigned long length,
 	mutex_init(&pages->mutex);
 	xa_init_flags(&pages->pinned, XA_FLAGS_ACCOUNT);
 	pages->pins = RB_ROOT_CACHED;
+	pages->domain_users = RB_ROOT_CACHED;
 	pages->uaddr = uaddr & PAGE_MASK;
 	pages->npages = DIV_ROUND_UP(end - pages->uaddr, PAGE_SIZE);
 	pages->writable = writable;
@@ -104,6 +106,7 @@ static void iopt_pages_free(struct kref *kref)
 	WARN_ON(pages->npinned);
 	WARN_ON(!xa_empty(&pages->pinned));
 	WARN_ON(!RB_EMPTY_ROOT(&pages->pins.rb_root));
+	WARN_ON(!RB_EMPTY_ROOT(&pages->domain_users.rb_root));
 	xa_destroy(&pages->pinned);
 	free_uid(pages->user);
 	put_task_struct(pages->task);
@@ -304,20 +307,172 @@ static struct iopt_pages_pin *iopt_pages_find_pin(struct iopt_pages *pages,
 	return NULL;
 }
 
-/* Unpin the indexes of [first, last] that no remaining user covers. */
-static void iopt_pages_drop_unused(struct iopt_pages *pages,
-				   unsigned long first, unsigned long last)
+/*
+ * The first gap at or after *@pos and up to @last: indexes that neither an
+ * access pin nor a domain user covers. False when there is none.
+ */
+static bool iopt_pages_gap(struct iopt_pages *pages, unsigned long pos,
+			   unsigned long last, unsigned long *gap_first,
+			   unsigned long *gap_last)
 {
-	struct interval_tree_span_iter span;
+	struct interval_tree_node *a, *b, *n;
+
+	while (pos <= last) {
+		a = interval_tree_iter_first(&pages->pins, pos, last);
+		b = interval_tree_iter_first(&pages->domain_users, pos, last);
+		n = (!a || (b && b->start < a->start)) ? b : a;
+		if (!n || n->start > pos) {
+			*gap_first = pos;
+			*gap_last = n ? n->start - 1 : last;
+			return true;
+		}
+		if (n->last >= last)
+			break;
+		pos = n->last + 1;
+	}
+	return false;
+}
+
+/* The domain user covering @index, trying @hint first. */
+static struct iopt_area *iopt_pages_domain_user(struct iopt_pages *pages,
+						unsigned long index,
+						struct iopt_area *hint)
+{
+	struct interval_tree_node *node;
+
+	if (hint && index >= hint->pages_node.start &&
+	    index <= hint->pages_node.last)
+		return hint;
+	node = interval_tree_iter_first(&pages->domain_users, index, index);
+	return node ? container_of(node, struct iopt_area, pages_node) : NULL;
+}
+
+/* IOVA of the first byte of page @index that @area maps. */
+static unsigned long iopt_area_iova(struct iopt_area *area,
+				    unsigned long index)
+{
+	if (index == area->first_index)
+		return area->node.start;
+	return area->node.start - area->page_offset +
+	       (index - area->first_index) * PAGE_SIZE;
+}
+
+/* IOVA of the last byte of page @index that @area maps. */
+static unsigned long iopt_area_iova_last(struct iopt_area *area,
+					 unsigned long index)
+{
+	if (index == area->last_index)
+		return area->node.last;
+	return iopt_area_iova(area, index + 1) - 1;
+}
+
+/* The page @area's storage domain translates page @index to. */
+static struct page *iopt_area_read_page(struct iopt_area *area,
+					struct iommu_domain *domain,
+					unsigned long index)
+{
+	phys_addr_t phys = iommu_iova_to_phys(domain,
+					      iopt_area_iova(area, index));
+
+	if (WARN_ON_ONCE(!phys))
+		return NULL;
+	return pfn_to_page(PHYS_PFN(phys));
+}
+
+/* The page of an index some user already pinned. */
+static struct page *iopt_pages_known_page(struct iopt_pages *pages,
+					  unsigned long index,
+					  struct iopt_area **hint)
+{
+	void *entry = xa_load(&pages->pinned, index);
+
+	if (entry)
+		return pfn_to_page(xa_to_value(entry));
+	*hint = iopt_pages_domain_user(pages, index, *hint);
+	if (WARN_ON_ONCE(!*hint))
+		return NULL;
+	return iopt_area_read_page(*hint, (*hint)->storage_domain, index);
+}
+
+/* Forget the stored PFNs of [first, last] without unpinning them. */
+static void iopt_pages_forget(struct iopt_pages *pages, unsigned long first,
+			      unsigned long last)
+{
+	XA_STATE(xas, &pages->pinned, first);
+	void *entry;
+
+	xas_lock(&xas);
+	xas_for_each(&xas, entry, last)
+		xas_store(&xas, NULL);
+	xas_unlock(&xas);
+}
+
+/*
+ * [first, last] no longer has an access pin over it (the pins tree already
+ * says so): forget the stored PFNs, and unpin those no domain user keeps.
+ */
+static void iopt_pages_release(struct iopt_pages *pages, unsigned long first,
+			       unsigned long last)
+{
+	struct interval_tree_span_iter pin_span, dom_span;
 	unsigned long n = 0;
 
-	interval_tree_for_each_span(&span, &pages->pins, first, last) {
-		if (span.is_hole)
-			n += iopt_pages_drop(pages, span.start_hole,
-					     span.last_hole);
+	interval_tree_for_each_span(&pin_span, &pages->pins, first, last) {
+		if (!pin_span.is_hole)
+			continue;
+		interval_tree_for_each_span(&dom_span, &pages->domain_users,
+					    pin_span.start_hole,
+					    pin_span.last_hole) {
+			if (dom_span.is_hole)
+				n += iopt_pages_drop(pages, dom_span.start_hole,
+						     dom_span.last_hole);
+			else
+				iopt_pages_forget(pages, dom_span.start_used,
+						  dom_span.last_used);
+		}
 	}
 	if (n)
 		iopt_pages_uncharge(pages, n);
+}
+
+/*
+ * Give every index of [first, last] a stored PFN: pin the gaps, copy the
+ * PFNs of what domain users hold. Returns how far it got through *@done.
+ */
+static int iopt_pages_store(struct iopt_pages *pages, unsigned long first,
+			    unsigned long last, unsigned long *done)
+{
+	unsigned long pos = first, gap_first, gap_last, i;
+	struct iopt_area *hint = NULL;
+	struct page *page;
+	int rc;
+
+	*done = first;
+	while (pos <= last) {
+		if (!iopt_pages_gap(pages, pos, last, &gap_first, &gap_last))
+			gap_first = last + 1;
+		for (i = pos; i < gap_first; i++) {
+			if (!xa_load(&pages->pinned, i)) {
+				page = iopt_pages_known_page(pages, i, &hint);
+				if (!page)
+					return -EFAULT;
+				rc = xa_err(xa_store(&pages->pinned, i,
+						     xa_mk_value(page_to_pfn(page)),
+						     GFP_KERNEL_ACCOUNT));
+				if (rc)
+					return rc;
+			}
+			*done = i + 1;
+		}
+		if (gap_first > last)
+			return 0;
+		rc = iopt_pages_fill(pages, gap_first, gap_last);
+		if (rc)
+			return rc;
+		*done = gap_last + 1;
+		pos = gap_last + 1;
+	}
+	return 0;
 }
 
 /**
@@ -328,16 +483,15 @@ static void iopt_pages_drop_unused(struct iopt_pages *pages,
  * @out: receives the last - first + 1 pages
  *
  * Every successful call is undone by one iopt_pages_unpin() of the same
- * range.
+ * range. Pages a domain already holds are not pinned again.
  *
  * Return: 0, -ENOMEM (also for RLIMIT_MEMLOCK), -EFAULT or what GUP says.
  */
 int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 		   unsigned long last, struct page **out)
 {
-	struct interval_tree_span_iter span;
 	struct iopt_pages_pin *pin;
-	unsigned long done = first;
+	unsigned long done;
 	void *entry;
 	int rc = 0;
 
@@ -355,19 +509,10 @@ int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 			rc = -ENOMEM;
 			goto out_unlock;
 		}
-		interval_tree_for_each_span(&span, &pages->pins, first, last) {
-			if (!span.is_hole)
-				continue;
-			rc = iopt_pages_fill(pages, span.start_hole,
-					     span.last_hole);
-			if (rc)
-				break;
-			done = span.last_hole + 1;
-		}
+		rc = iopt_pages_store(pages, first, last, &done);
 		if (rc) {
-			/* The holes before @done were filled: empty them. */
 			if (done != first)
-				iopt_pages_drop_unused(pages, first, done - 1);
+				iopt_pages_release(pages, first, done - 1);
 			kfree(pin);
 			goto out_unlock;
 		}
@@ -410,9 +555,345 @@ void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
 	if (!WARN_ON(!pin) && !--pin->users) {
 		interval_tree_remove(&pin->node, &pages->pins);
 		kfree(pin);
-		iopt_pages_drop_unused(pages, first, last);
+		iopt_pages_release(pages, first, last);
 	}
 	mutex_unlock(&pages->mutex);
+}
+
+/*
+ * Domains
+ * -------
+ * An area of an IOAS with domains is a "domain user" of its pages: they
+ * stay pinned while it is filled, and one of the IOAS's domains (the
+ * storage domain) is where their PFNs are read back from. Work goes in
+ * chunks of the user address space, IOPT_CHUNK pages aligned to IOPT_CHUNK:
+ * no map call crosses a chunk boundary and every unmap covers whole
+ * chunks, so no unmap ever splits what one map call made. Within a chunk
+ * physically contiguous pages go to the IOMMU in one call, which lets it
+ * use large IOPTEs for huge pages.
+ */
+
+static unsigned long iopt_chunk_last(struct iopt_pages *pages,
+				     unsigned long index, unsigned long last)
+{
+	unsigned long vpn = (pages->uaddr >> PAGE_SHIFT) + index;
+
+	return min(last, index + (IOPT_CHUNK - 1 - (vpn & (IOPT_CHUNK - 1))));
+}
+
+/* Unmap the IOVA of pages [first, last] of @area from @domain. */
+static void iopt_area_unmap(struct iopt_area *area, struct iommu_domain *domain,
+			    unsigned long first, unsigned long last)
+{
+	unsigned long iova = iopt_area_iova(area, first);
+	size_t len = iopt_area_iova_last(area, last) - iova + 1;
+
+	WARN_ON(iommu_unmap(domain, iova, len) != len);
+}
+
+/* Map pages [first, last] of @area, whose pages are @batch, into @domain. */
+static int iopt_area_map(struct iopt_area *area, struct iommu_domain *domain,
+			 unsigned long first, unsigned long last,
+			 struct page **batch, bool small)
+{
+	unsigned long run, end, iova;
+	phys_addr_t phys;
+	int rc;
+
+	for (run = first; run <= last; run = end + 1) {
+		end = run;
+		while (!small && end < last &&
+		       page_to_pfn(batch[end + 1 - first]) ==
+			       page_to_pfn(batch[end - first]) + 1)
+			end++;
+		iova = iopt_area_iova(area, run);
+		phys = page_to_phys(batch[run - first]);
+		if (run == area->first_index)
+			phys += area->page_offset;
+		rc = iommu_map(domain, iova, phys,
+			       iopt_area_iova_last(area, end) - iova + 1,
+			       area->iommu_prot, GFP_KERNEL_ACCOUNT);
+		if (rc) {
+			if (run != first)
+				iopt_area_unmap(area, domain, first, run - 1);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Unpin @n pages, in runs of contiguous pages. */
+static void iopt_unpin_batch(struct iopt_pages *pages, struct page **batch,
+			     unsigned long n)
+{
+	unsigned long i = 0, end;
+
+	while (i < n) {
+		for (end = i + 1; end < n && batch[end] == batch[end - 1] + 1;
+		     end++)
+			;
+		unpin_user_page_range_dirty_lock(batch[i], end - i,
+						 pages->writable);
+		i = end;
+	}
+	if (n)
+		iopt_pages_uncharge(pages, n);
+}
+
+/* Unpin the gaps of [first, last] that iopt_pages_gather() pinned. */
+static void iopt_pages_ungather(struct iopt_pages *pages, unsigned long first,
+				unsigned long last, struct page **batch)
+{
+	unsigned long pos, gap_last;
+
+	for (pos = first; pos <= last &&
+	     iopt_pages_gap(pages, pos, last, &pos, &gap_last);
+	     pos = gap_last + 1)
+		iopt_unpin_batch(pages, batch + pos - first,
+				 gap_last - pos + 1);
+}
+
+/* Pin and charge the gap [first, last] into @out, all or nothing. */
+static int iopt_pages_pin_gap(struct iopt_pages *pages, unsigned long first,
+			      unsigned long last, struct page **out)
+{
+	unsigned long n = last - first + 1, got = 0;
+	long ret;
+	int rc;
+
+	rc = iopt_pages_charge(pages, n);
+	if (rc)
+		return rc;
+	while (got < n) {
+		ret = iopt_pages_gup(pages, first + got, n - got, out + got);
+		if (ret <= 0) {
+			unpin_user_pages(out, got);
+			iopt_pages_uncharge(pages, n);
+			return ret ? ret : -EFAULT;
+		}
+		got += ret;
+	}
+	return 0;
+}
+
+/*
+ * The pages [first, last] of an area becoming a domain user: pin what no
+ * one holds, look up the rest. All or nothing.
+ */
+static int iopt_pages_gather(struct iopt_pages *pages, unsigned long first,
+			     unsigned long last, struct page **batch)
+{
+	unsigned long pos = first, gap_first, gap_last, i;
+	struct iopt_area *hint = NULL;
+	int rc = 0;
+
+	while (pos <= last) {
+		if (!iopt_pages_gap(pages, pos, last, &gap_first, &gap_last))
+			gap_first = last + 1;
+		/* Up to the gap, other users hold the pages. */
+		for (i = pos; i < gap_first; i++) {
+			batch[i - first] = iopt_pages_known_page(pages, i,
+								 &hint);
+			if (!batch[i - first]) {
+				rc = -EFAULT;
+				goto err;
+			}
+		}
+		if (gap_first > last)
+			return 0;
+		rc = iopt_pages_pin_gap(pages, gap_first, gap_last,
+					batch + gap_first - first);
+		if (rc)
+			goto err;
+		pos = gap_last + 1;
+	}
+	return 0;
+err:
+	if (pos != first)
+		iopt_pages_ungather(pages, first, pos - 1, batch);
+	return rc;
+}
+
+/*
+ * Unmap pages [first, last] of @area, not (or no longer) a domain user,
+ * from every domain of @iopt, reading back from @storage the pages nobody
+ * else holds and unpinning them once no domain maps them.
+ */
+static void iopt_area_unfill_range(struct iopt_area *area,
+				   struct io_pagetable *iopt,
+				   struct iommu_domain *storage,
+				   struct page **batch, unsigned long first,
+				   unsigned long last)
+{
+	struct iopt_pages *pages = area->pages;
+	unsigned long index, clast, pos, gap_last, n, i;
+	struct iommu_domain *domain;
+	unsigned long d;
+
+	for (index = first; index <= last; index = clast + 1) {
+		clast = iopt_chunk_last(pages, index, last);
+		n = 0;
+		for (pos = index;
+		     iopt_pages_gap(pages, pos, clast, &pos, &gap_last);
+		     pos = gap_last + 1) {
+			for (i = pos; i <= gap_last; i++) {
+				batch[n] = iopt_area_read_page(area, storage,
+							       i);
+				if (batch[n])
+					n++;
+			}
+			if (gap_last == clast)
+				break;
+		}
+		xa_for_each(&iopt->domains, d, domain)
+			iopt_area_unmap(area, domain, index, clast);
+		iopt_unpin_batch(pages, batch, n);
+	}
+}
+
+/**
+ * iopt_area_fill_domains - map a new area into every domain of its IOAS
+ * @area: an area that is not a domain user yet
+ * @iopt: its page table, with at least one domain
+ *
+ * Return: 0, or an errno with nothing left mapped or pinned.
+ */
+int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt)
+{
+	struct iopt_pages *pages = area->pages;
+	struct iommu_domain *domain, *failed, *storage = NULL;
+	unsigned long index, clast, d;
+	struct page **batch;
+	int rc = 0;
+
+	batch = kmalloc_array(IOPT_CHUNK, sizeof(*batch), GFP_KERNEL);
+	if (!batch)
+		return -ENOMEM;
+
+	mutex_lock(&pages->mutex);
+	for (index = area->first_index; index <= area->last_index;
+	     index = clast + 1) {
+		clast = iopt_chunk_last(pages, index, area->last_index);
+		rc = iopt_pages_gather(pages, index, clast, batch);
+		if (rc)
+			break;
+		xa_for_each(&iopt->domains, d, domain) {
+			if (!storage)
+				storage = domain;
+			rc = iopt_area_map(area, domain, index, clast, batch,
+					   iopt->no_huge_pages);
+			if (rc)
+				break;
+		}
+		if (!rc)
+			continue;
+		/* Take the chunk back out of the domains before @domain. */
+		failed = domain;
+		xa_for_each(&iopt->domains, d, domain) {
+			if (domain == failed)
+				break;
+			iopt_area_unmap(area, domain, index, clast);
+		}
+		iopt_pages_ungather(pages, index, clast, batch);
+		break;
+	}
+	if (rc) {
+		if (index != area->first_index)
+			iopt_area_unfill_range(area, iopt, storage, batch,
+					       area->first_index, index - 1);
+	} else {
+		area->storage_domain = storage;
+		area->pages_node.start = area->first_index;
+		area->pages_node.last = area->last_index;
+		interval_tree_insert(&area->pages_node, &pages->domain_users);
+	}
+	mutex_unlock(&pages->mutex);
+	kfree(batch);
+	return rc;
+}
+
+/**
+ * iopt_area_unfill_domains - unmap an area from every domain of its IOAS
+ * @area: the area; no longer a domain user afterwards
+ * @iopt: its page table
+ *
+ * Pages that no other user holds are unpinned once no domain maps them.
+ * Cannot fail: the batch it needs is the page table's own, which the
+ * write side of iova_rwsem gives the caller alone.
+ */
+void iopt_area_unfill_domains(struct iopt_area *area, struct io_pagetable *iopt)
+{
+	struct iopt_pages *pages = area->pages;
+
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+	mutex_lock(&pages->mutex);
+	if (area->storage_domain) {
+		interval_tree_remove(&area->pages_node, &pages->domain_users);
+		iopt_area_unfill_range(area, iopt, area->storage_domain,
+				       iopt->unfill_batch, area->first_index,
+				       area->last_index);
+		area->storage_domain = NULL;
+	}
+	mutex_unlock(&pages->mutex);
+}
+
+/**
+ * iopt_area_fill_domain - map an area that is a domain user into one more
+ * @area: the area
+ * @domain: the new domain
+ * @small: map page by page (IOMMU_OPTION_HUGE_PAGES off)
+ *
+ * Return: 0, or an errno with nothing of @area left in @domain.
+ */
+int iopt_area_fill_domain(struct iopt_area *area, struct iommu_domain *domain,
+			  bool small)
+{
+	struct iopt_pages *pages = area->pages;
+	unsigned long index, clast, i;
+	struct page **batch;
+	int rc = 0;
+
+	batch = kmalloc_array(IOPT_CHUNK, sizeof(*batch), GFP_KERNEL);
+	if (!batch)
+		return -ENOMEM;
+	mutex_lock(&pages->mutex);
+	for (index = area->first_index; index <= area->last_index && !rc;
+	     index = clast + 1) {
+		clast = iopt_chunk_last(pages, index, area->last_index);
+		for (i = index; i <= clast && !rc; i++) {
+			batch[i - index] = iopt_area_read_page(area,
+							       area->storage_domain,
+							       i);
+			if (!batch[i - index])
+				rc = -EFAULT;
+		}
+		if (!rc)
+			rc = iopt_area_map(area, domain, index, clast, batch,
+					   small);
+		if (rc && index != area->first_index)
+			iopt_area_unmap(area, domain, area->first_index,
+					index - 1);
+	}
+	mutex_unlock(&pages->mutex);
+	kfree(batch);
+	return rc;
+}
+
+/**
+ * iopt_area_unfill_domain - unmap an area from one of several domains
+ * @area: the area, a domain user
+ * @domain: the domain leaving
+ * @next_storage: another domain of the IOAS, which stays
+ */
+void iopt_area_unfill_domain(struct iopt_area *area,
+			     struct iommu_domain *domain,
+			     struct iommu_domain *next_storage)
+{
+	mutex_lock(&area->pages->mutex);
+	if (area->storage_domain == domain)
+		area->storage_domain = next_storage;
+	mutex_unlock(&area->pages->mutex);
+	iopt_area_unmap(area, domain, area->first_index, area->last_index);
 }
 
 static void iopt_copy_page(struct page *page, unsigned int offset, void *data,

@@ -22,6 +22,10 @@
 #include "../iommufd_private.h"
 #include "../io_pagetable.h"
 #include "iommufd_test.h"
+#include "mock_iommu.h"
+
+/* Whether the mock IOMMU registered at init */
+static bool mock_ready;
 
 /* Bounds the kernel buffers one op allocates for a user-chosen length. */
 #define MOCK_MAX_XFER	SZ_16M
@@ -417,6 +421,152 @@ static int mock_set_memory_limit(struct iommufd_call *call)
 	return 0;
 }
 
+/*
+ * A mock device as an object of the context (IOMMUFD_OBJ_SELFTEST): made
+ * by MOCK_DOMAIN, bound and attached; destroying it unbinds the device.
+ */
+struct mock_stdev {
+	struct iommufd_object obj;
+	struct mock_dev *mdev;
+	struct iommufd_device *idev;
+};
+
+static void mock_stdev_destroy(struct iommufd_object *obj)
+{
+	struct mock_stdev *st = container_of(obj, struct mock_stdev, obj);
+
+	iommufd_device_unbind(st->idev);
+	mock_dev_destroy(st->mdev);
+}
+
+const struct iommufd_object_type_ops iommufd_selftest_type = {
+	.name = "selftest",
+	.destroy = mock_stdev_destroy,
+};
+
+/* MOCK_DOMAIN and MOCK_DOMAIN_FLAGS share the layout of their answer. */
+static int mock_domain(struct iommufd_call *call, unsigned int dev_flags)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+	struct mock_stdev *st;
+	u32 pt_id = cmd->id, idev_id;
+	int rc;
+
+	if (!mock_ready)
+		return -EOPNOTSUPP;
+	st = iommufd_object_new(call->ictx, struct mock_stdev, obj,
+				IOMMUFD_OBJ_SELFTEST);
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	st->mdev = mock_dev_create(dev_flags);
+	if (IS_ERR(st->mdev)) {
+		rc = PTR_ERR(st->mdev);
+		goto err_obj;
+	}
+	st->idev = __iommufd_device_bind(call->ictx, mock_dev_to_dev(st->mdev),
+					 &idev_id, false);
+	if (IS_ERR(st->idev)) {
+		rc = PTR_ERR(st->idev);
+		goto err_mdev;
+	}
+	rc = iommufd_device_attach(st->idev, &pt_id);
+	if (rc)
+		goto err_unbind;
+
+	cmd->mock_domain.out_stdev_id = st->obj.id;
+	cmd->mock_domain.out_hwpt_id = pt_id;
+	cmd->mock_domain.out_idev_id = idev_id;
+	rc = iommufd_call_reply(call, sizeof(*cmd));
+	if (rc)
+		goto err_unbind;
+	iommufd_object_publish(call->ictx, &st->obj);
+	return 0;
+
+err_unbind:
+	iommufd_device_unbind(st->idev);
+err_mdev:
+	mock_dev_destroy(st->mdev);
+err_obj:
+	iommufd_object_discard(call->ictx, &st->obj);
+	return rc;
+}
+
+static int mock_domain_replace(struct iommufd_call *call)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+	u32 pt_id = cmd->mock_domain_replace.pt_id;
+	struct iommufd_object *obj;
+	struct mock_stdev *st;
+	int rc;
+
+	obj = iommufd_object_get(call->ictx, cmd->id, IOMMUFD_OBJ_SELFTEST);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	st = container_of(obj, struct mock_stdev, obj);
+	rc = iommufd_device_replace(st->idev, &pt_id);
+	if (!rc) {
+		cmd->mock_domain_replace.pt_id = pt_id;
+		rc = iommufd_call_reply(call, sizeof(*cmd));
+	}
+	iommufd_object_put(call->ictx, obj);
+	return rc;
+}
+
+/* The mock domain of page table @id, borrowed; NULL-safe put below. */
+static struct iommufd_hwpt *mock_hwpt_get(struct iommufd_call *call, u32 id)
+{
+	struct iommufd_hwpt *hwpt = iommufd_hwpt_get(call->ictx, id);
+
+	if (IS_ERR(hwpt))
+		return hwpt;
+	if (!mock_domain_is_ours(hwpt->domain)) {
+		iommufd_object_put(call->ictx, &hwpt->obj);
+		return ERR_PTR(-EINVAL);
+	}
+	return hwpt;
+}
+
+static int mock_check_map(struct iommufd_call *call)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+	struct iommufd_hwpt *hwpt;
+	int rc;
+
+	if (!cmd->check_map.length ||
+	    cmd->check_map.iova + cmd->check_map.length < cmd->check_map.iova)
+		return -EINVAL;
+	hwpt = mock_hwpt_get(call, cmd->id);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	rc = mock_domain_check_map(hwpt->domain, cmd->check_map.iova,
+				   cmd->check_map.length, cmd->check_map.uptr);
+	iommufd_object_put(call->ictx, &hwpt->obj);
+	return rc;
+}
+
+static int mock_dirty(struct iommufd_call *call)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+	struct iommufd_hwpt *hwpt;
+	u64 nr = 0;
+	int rc;
+
+	if (cmd->dirty.flags)
+		return -EOPNOTSUPP;
+	hwpt = mock_hwpt_get(call, cmd->id);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	rc = mock_domain_set_dirty(hwpt->domain, cmd->dirty.iova,
+				   cmd->dirty.length, cmd->dirty.page_size,
+				   u64_to_user_ptr(cmd->dirty.uptr), &nr);
+	if (!rc) {
+		cmd->dirty.out_nr_dirty = nr;
+		rc = iommufd_call_reply(call, sizeof(*cmd));
+	}
+	iommufd_object_put(call->ictx, &hwpt->obj);
+	return rc;
+}
+
 int iommufd_test_cmd(struct iommufd_call *call)
 {
 	struct iommu_test_cmd *cmd = call->cmd;
@@ -438,7 +588,33 @@ int iommufd_test_cmd(struct iommufd_call *call)
 		return mock_access_replace_ioas(call);
 	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
 		return mock_set_memory_limit(call);
+	case IOMMU_TEST_OP_MOCK_DOMAIN:
+		return mock_domain(call, 0);
+	case IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS:
+		return mock_domain(call, cmd->mock_domain_flags.dev_flags);
+	case IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE:
+		return mock_domain_replace(call);
+	case IOMMU_TEST_OP_MD_CHECK_MAP:
+		return mock_check_map(call);
+	case IOMMU_TEST_OP_DIRTY:
+		return mock_dirty(call);
 	default:
 		return -EOPNOTSUPP;
 	}
+}
+
+/* Module init: without the mock IOMMU the domain ops fail, nothing more. */
+void iommufd_test_init(void)
+{
+	int rc = mock_iommu_init();
+
+	if (rc)
+		pr_warn("iommufd: no mock IOMMU for the selftests (%d)\n", rc);
+	mock_ready = !rc;
+}
+
+void iommufd_test_exit(void)
+{
+	if (mock_ready)
+		mock_iommu_exit();
 }
