@@ -9,6 +9,9 @@
 #   tools/lab.sh check         build, boot, run every test, judge the log
 #   tools/lab.sh run           build, boot, run the demo
 #   tools/lab.sh shell         build, boot to an interactive busybox shell
+#   tools/lab.sh bench         build production kernels of ours and of a
+#                              pristine upstream, boot both, run tools/bench.c
+#                              and compare the two
 #
 # Environment: IOMMUFD_CACHE (default ~/.cache/iommufd) holds the unpacked
 # source, the build directory and the ccache; KERNEL_SRC points at a kernel
@@ -23,6 +26,7 @@ KBUILD=${KBUILD_DIR:-$CACHE/build}
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 JOBS=${JOBS:-$(($(nproc) + 1))}
 TIMEOUT=${LAB_TIMEOUT:-1500}
+LAB_KSRC=$KSRC LAB_KBUILD=$KBUILD
 # Outputs of this checkout (several worktrees may share one cache).
 OUT=$CACHE/out-$(echo "$REPO" | md5sum | cut -c1-8)
 KMAKE=(make -C "$KSRC" O="$KBUILD" ARCH=x86_64 -j"$JOBS")
@@ -34,7 +38,10 @@ die() { say "error: $*"; exit 1; }
 need_packages() {
 	local want=(qemu-system-x86 busybox-static flex bison bc libelf-dev
 		    libssl-dev cpio ccache sparse rsync gcc make)
-	[ -n "${KERNEL_SRC:-}" ] || want+=(linux-source-6.12)
+	# The benchmark compares against Debian's pristine source, always.
+	if [ -z "${KERNEL_SRC:-}" ] || [ "${NEED_UPSTREAM:-}" ]; then
+		want+=(linux-source-6.12)
+	fi
 	local missing=() p
 	for p in "${want[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
@@ -83,13 +90,14 @@ overlay() {
 	fi
 }
 
+# $KFRAG (default tools/kernel.config) is merged onto tinyconfig.
 configure() {
-	local cfg=$KBUILD/.config frag=$REPO/tools/kernel.config
+	local cfg=$KBUILD/.config frag=${KFRAG:-$REPO/tools/kernel.config}
 	mkdir -p "$KBUILD"
 	if [ -f "$cfg" ] && [ "$cfg" -nt "$frag" ] && [ -f "$KBUILD/.lab-config" ]; then
 		return 0
 	fi
-	say "configuring (tinyconfig + tools/kernel.config)"
+	say "configuring $KBUILD (tinyconfig + tools/${frag##*/})"
 	"${KMAKE[@]}" tinyconfig >/dev/null
 	"$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KBUILD" "$cfg" "$frag" >/dev/null
 	"${KMAKE[@]}" olddefconfig >/dev/null
@@ -165,12 +173,17 @@ build_initramfs() {
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$OUT/initramfs.gz"
 }
 
+# What boot() runs: the kernel image and the QEMU arguments that differ
+# between the tests (emulated VT-d) and the benchmark.
+BZIMAGE=$OUT/bzImage
+QEMU_EXTRA=(-device intel-iommu,intremap=on,caching-mode=on)
+
 # $1: mode, $2: console log file ("" for interactive)
 boot() {
 	local args=(qemu-system-x86_64 -accel tcg -machine q35,kernel-irqchip=split
-		-device intel-iommu,intremap=on,caching-mode=on
+		"${QEMU_EXTRA[@]}"
 		-cpu max -smp 2 -m 2G -nographic -no-reboot
-		-kernel "$OUT/bzImage" -initrd "$OUT/initramfs.gz"
+		-kernel "$BZIMAGE" -initrd "$OUT/initramfs.gz"
 		-append "console=ttyS0 panic=-1 oops=panic loglevel=6 hugepages=160 ${LAB_CMDLINE:-}")
 	if [ -z "$2" ]; then
 		exec "${args[@]}"
@@ -197,12 +210,144 @@ judge() {
 	[ "$fail" -eq 0 ] && [ "$bad" -eq 0 ]
 }
 
+# ---- make bench -----------------------------------------------------------
+#
+# Two production kernels (tinyconfig + tools/bench.config: no KASAN, lockdep,
+# kmemleak or failslab), one with our subsystem and one pristine upstream
+# 6.12, booted in turn under the same QEMU with -icount shift=0 (guest time
+# counts instructions, so the numbers are deterministic) and without VT-d
+# (upstream's mock IOMMU cannot make mock domains while VT-d is up). Both run
+# tools/bench.c; the table compares their BENCH lines.
+UPSTREAM_SRC=$CACHE/linux-upstream
+
+# Point the kbuild helpers (configure, overlay, check_objects) at a tree.
+use_tree() {
+	KSRC=$1 KBUILD=$2
+	KMAKE=(make -C "$KSRC" O="$KBUILD" ARCH=x86_64 -j"$JOBS")
+}
+
+# A second, never overlaid unpack of Debian's source.
+unpack_upstream() {
+	[ -f "$UPSTREAM_SRC/Makefile" ] && return 0
+	say "unpacking pristine linux-source-6.12 into $UPSTREAM_SRC"
+	local tmp=$CACHE/.upstream-unpack
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	tar -C "$tmp" -xJf /usr/src/linux-source-6.12.tar.xz
+	mv "$tmp/linux-source-6.12" "$UPSTREAM_SRC"
+	rmdir "$tmp"
+}
+
+# $1: ours or upstream. Leaves $OUT/bench-$1.bzImage.
+build_bench_kernel() {
+	local which=$1 log=$CACHE/bench-$1.log
+	if [ "$which" = ours ]; then
+		exec 9>"$CACHE/.lock"		# the lab's tree: take turns
+		flock 9
+		use_tree "$LAB_KSRC" "$CACHE/bench-ours"
+		unpack_source
+		overlay
+	else
+		exec 9>"$CACHE/.lock-upstream"
+		flock 9
+		use_tree "$UPSTREAM_SRC" "$CACHE/bench-upstream"
+		unpack_upstream
+	fi
+	KFRAG=$REPO/tools/bench.config configure
+	say "building the $which kernel in $KBUILD"
+	if ! "${KMAKE[@]}" CC="ccache gcc" bzImage >"$log" 2>&1; then
+		grep -E 'error|Error' "$log" | head -40 >&2
+		die "$which kernel build failed (full log: $log)"
+	fi
+	if [ "$which" = ours ]; then
+		grep -E 'drivers/iommu/iommufd/.*(warning|error)' "$log" >&2 && \
+			die "warnings in our subsystem (full log: $log)"
+		check_objects
+	fi
+	mkdir -p "$OUT"
+	cp "$KBUILD/arch/x86/boot/bzImage" "$OUT/bench-$which.bzImage"
+	flock -u 9
+	use_tree "$LAB_KSRC" "$LAB_KBUILD"
+}
+
+# The BENCH lines of two console logs side by side.
+bench_table() {
+	awk '
+	function ratio(a, b) {
+		if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 > 0)
+			return sprintf("%.2f", a / b)
+		return "-"
+	}
+	FNR == 1 { k++ }
+	/^BENCH / {
+		if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 }
+		map[k, $2] = $3; unmap[k, $2] = $4
+	}
+	END {
+		fmt = "%-14s %10s %10s %6s   %10s %10s %6s\n"
+		printf fmt, "case", "ours map", "upst map", "ratio",
+			"ours unmap", "upst unmap", "ratio"
+		for (i = 1; i <= n; i++) {
+			c = order[i]
+			om = (1, c) in map ? map[1, c] : "-"
+			um = (2, c) in map ? map[2, c] : "-"
+			ou = (1, c) in unmap ? unmap[1, c] : "-"
+			uu = (2, c) in unmap ? unmap[2, c] : "-"
+			printf fmt, c, om, um, ratio(om, um), ou, uu, ratio(ou, uu)
+		}
+	}' "$1" "$2"
+}
+
+bench() {
+	local start=$SECONDS which ok=0 log
+	NEED_UPSTREAM=1 need_packages
+	mkdir -p "$CACHE"
+	build_bench_kernel ours
+	build_bench_kernel upstream
+	build_user
+	build_initramfs bench
+	QEMU_EXTRA=(-icount shift=0,sleep=off)
+	for which in ours upstream; do
+		say "booting the $which kernel"
+		BZIMAGE=$OUT/bench-$which.bzImage
+		boot bench "$OUT/console-bench-$which.log"
+	done
+	echo
+	echo "Guest ns per 4 KiB page (-icount shift=0: 1 ns = 1 instruction)," \
+	     "256 MiB per case, median of 3; ratio = ours / upstream."
+	bench_table "$OUT/console-bench-ours.log" "$OUT/console-bench-upstream.log"
+	for which in ours upstream; do
+		log=$OUT/console-bench-$which.log
+		grep -E '^# (nodomain|access|mock|copy)' "$log" | sed "s/^/$which: /" || true
+		grep -E '^LAB: FAIL' "$log" | sed "s/^/$which: /" || true
+		if grep -q '^LAB: done' "$log"; then
+			ok=$((ok + 1))
+		else
+			say "the $which boot did not finish (log: $log)"
+		fi
+	done
+	cat <<-'EOF'
+
+	Cases: nodomain = IOAS_MAP/UNMAP with nothing attached (nothing pinned);
+	access = ACCESS_PAGES/DESTROY_ACCESS_PAGES of the whole range in 16 MiB
+	pieces through a test access; mock1/mock2 = IOAS_MAP/UNMAP with one or two
+	mock domains attached; copy = IOAS_COPY from an IOAS with a mock domain
+	into a second one with a mock domain, and IOAS_UNMAP of the copy. _4k:
+	anonymous memory in 4 KiB folios, _2m: 2 MiB hugetlbfs pages.
+	Note: the mock domain keeps one xarray entry per 2 KiB IO page (ours and
+	upstream's alike), and that bookkeeping can dominate the mock cases.
+	EOF
+	say "bench took $((SECONDS - start)) s"
+	[ "$ok" -eq 2 ]
+}
+
 main() {
 	local cmd=${1:-check}
 	case $cmd in
 	deps) need_packages ;;
 	kernel) build_kernel ;;
-	check|run|bench)
+	bench) bench ;;
+	check|run)
 		build_kernel
 		build_user
 		build_initramfs "$cmd"
