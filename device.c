@@ -16,6 +16,7 @@
  * fields. It is taken outside the io_pagetable locks.
  */
 #include <linux/iommu.h>
+#include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 
@@ -568,6 +569,8 @@ int iommufd_get_hw_info_ioctl(struct iommufd_call *call)
 	cmd->out_data_type = type;
 	cmd->out_capabilities = 0;
 	cmd->out_max_pasid_log2 = 0;
+	if (idev->dev->iommu && idev->dev->iommu->max_pasids)
+		cmd->out_max_pasid_log2 = ilog2(idev->dev->iommu->max_pasids);
 	if (device_iommu_capable(idev->dev, IOMMU_CAP_DIRTY_TRACKING))
 		cmd->out_capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
 	rc = iommufd_call_reply(call, sizeof(*cmd));

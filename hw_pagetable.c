@@ -249,7 +249,6 @@ int iommufd_hwpt_get_dirty_ioctl(struct iommufd_call *call)
 		return -EOVERFLOW;
 	if (!cmd->length || !cmd->page_size ||
 	    !is_power_of_2(cmd->page_size) ||
-	    !IS_ALIGNED(cmd->data, sizeof(u64)) ||
 	    ((cmd->iova | cmd->length) & (cmd->page_size - 1)))
 		return -EINVAL;
 	if (check_add_overflow((unsigned long)cmd->iova,
@@ -287,5 +286,26 @@ int iommufd_hwpt_get_dirty_ioctl(struct iommufd_call *call)
 	up_read(&iopt->iova_rwsem);
 out_put:
 	iommufd_object_put(call->ictx, &walk.hwpt->obj);
+	return rc;
+}
+
+int iommufd_hwpt_invalidate_ioctl(struct iommufd_call *call)
+{
+	struct iommu_hwpt_invalidate *cmd = call->cmd;
+	struct iommufd_hwpt *hwpt;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len))
+		return -EINVAL;
+	/* Only nested page tables take invalidations, and none exist here. */
+	hwpt = iommufd_hwpt_get(call->ictx, cmd->hwpt_id);
+	if (!IS_ERR(hwpt))
+		iommufd_object_put(call->ictx, &hwpt->obj);
+	rc = -ENOENT;
+	cmd->entry_num = 0;
+	if (iommufd_call_reply(call, sizeof(*cmd)))
+		return -EFAULT;
 	return rc;
 }

@@ -701,6 +701,8 @@ static unsigned long iopt_wanted_alignment(struct io_pagetable *iopt)
 		align = max(align, access->iova_alignment);
 	xa_for_each(&iopt->domains, index, domain)
 		align = max(align, 1UL << __ffs(domain->pgsize_bitmap));
+	if (iopt->no_huge_pages)
+		align = max(align, PAGE_SIZE);
 	return align;
 }
 
@@ -1096,23 +1098,151 @@ void iopt_remove_domain(struct io_pagetable *iopt, struct iommu_domain *domain)
 	up_write(&iopt->domains_rwsem);
 }
 
+/*
+ * Cut @area in two at @iova: @area keeps what lies below, @tail (zeroed
+ * memory) takes the rest. Both keep sharing the same iopt_pages. Only a
+ * page boundary of the memory and of the IOVA can be cut, and only where
+ * the domains hold the area page by page.
+ */
+static int iopt_area_cut(struct io_pagetable *iopt, struct iopt_area *area,
+			 unsigned long iova, struct iopt_area *tail)
+{
+	unsigned long granule = max_t(unsigned long, iopt->iova_alignment,
+				      PAGE_SIZE);
+	unsigned long offset = iopt_area_offset(area, iova);
+	struct iopt_pages *pages = area->pages;
+	bool filled;
+
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+	if (area->unmapping)
+		return -EBUSY;
+	/* An access's pins were counted against the whole area. */
+	if (atomic_read(&area->num_accesses))
+		return -EINVAL;
+	if ((iova & (granule - 1)) || offset_in_page(offset))
+		return -EINVAL;
+	filled = area->storage_domain;
+	if (filled && !iopt->no_huge_pages)
+		return -EINVAL;
+
+	/* Other IOAS sharing @pages read our fields under its mutex. */
+	mutex_lock(&pages->mutex);
+	interval_tree_remove(&area->node, &iopt->area_itree);
+	if (filled)
+		interval_tree_remove(&area->pages_node, &pages->domain_users);
+
+	tail->node.start = iova;
+	tail->node.last = area->node.last;
+	tail->first_index = offset >> PAGE_SHIFT;
+	tail->last_index = area->last_index;
+	tail->page_offset = 0;
+	tail->iommu_prot = area->iommu_prot;
+	tail->storage_domain = area->storage_domain;
+	kref_get(&pages->kref);
+	tail->pages = pages;
+	area->node.last = iova - 1;
+	area->last_index = tail->first_index - 1;
+
+	interval_tree_insert(&area->node, &iopt->area_itree);
+	interval_tree_insert(&tail->node, &iopt->area_itree);
+	if (filled) {
+		area->pages_node.last = area->last_index;
+		tail->pages_node.start = tail->first_index;
+		tail->pages_node.last = tail->last_index;
+		interval_tree_insert(&area->pages_node, &pages->domain_users);
+		interval_tree_insert(&tail->pages_node, &pages->domain_users);
+	}
+	mutex_unlock(&pages->mutex);
+	return 0;
+}
+
+/**
+ * iopt_split_range - make the areas at both ends of a range end there
+ * @iopt: the page table
+ * @start: first IOVA of the range
+ * @last: last IOVA of the range
+ *
+ * An area that crosses @start or @last is cut in two there, so that
+ * iopt_unmap() of [start, last] can then take out exactly that range: the
+ * VFIO type1 (v1) semantics of unmapping part of a mapping. The memory
+ * stays mapped throughout; a cut that fails leaves the cuts made before.
+ *
+ * Return: 0; -EINVAL when a cut is not page aligned, lies in an area that
+ * accesses have pinned, or in IOPTEs that may be larger than a page;
+ * -EBUSY when the area is being unmapped; -ENOMEM.
+ */
+int iopt_split_range(struct io_pagetable *iopt, unsigned long start,
+		     unsigned long last)
+{
+	struct iopt_area *spare[2] = {};
+	unsigned long cuts[2];
+	unsigned int ncuts = 0, used = 0, i;
+	struct iopt_area *area;
+	int rc = 0;
+
+	if (start > last)
+		return -EINVAL;
+	if (start)
+		cuts[ncuts++] = start;
+	if (last != ULONG_MAX)
+		cuts[ncuts++] = last + 1;
+	for (i = 0; i != ncuts; i++) {
+		spare[i] = kzalloc(sizeof(*spare[i]), GFP_KERNEL_ACCOUNT);
+		if (!spare[i]) {
+			rc = -ENOMEM;
+			goto out_free;
+		}
+	}
+
+	down_read(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	for (i = 0; i != ncuts && !rc; i++) {
+		area = iopt_first_area(iopt, cuts[i], cuts[i]);
+		if (!area || area->node.start == cuts[i])
+			continue;
+		rc = iopt_area_cut(iopt, area, cuts[i], spare[used]);
+		if (!rc)
+			spare[used++] = NULL;
+	}
+	up_write(&iopt->iova_rwsem);
+	up_read(&iopt->domains_rwsem);
+out_free:
+	for (i = 0; i != ARRAY_SIZE(spare); i++)
+		kfree(spare[i]);
+	return rc;
+}
+
 /**
  * iopt_set_huge_pages - IOMMU_OPTION_HUGE_PAGES of an IOAS
  * @iopt: the page table
  * @on: map physically contiguous runs as one (the default)
  *
- * Return: 0, or -EBUSY while domains are attached (their IOPTEs were made
- * under the old setting).
+ * Off, every mapping must be page aligned, since it goes to the IOMMU page
+ * by page. Turning it off is refused while domains hold mappings made the
+ * other way.
+ *
+ * Return: 0, -EINVAL when domains hold mappings, -EADDRINUSE when a
+ * mapping is not page aligned.
  */
 int iopt_set_huge_pages(struct io_pagetable *iopt, bool on)
 {
 	int rc = 0;
 
 	down_write(&iopt->domains_rwsem);
-	if (!xa_empty(&iopt->domains) && iopt->no_huge_pages == on)
-		rc = -EBUSY;
-	else
-		iopt->no_huge_pages = !on;
+	down_write(&iopt->iova_rwsem);
+	if (on) {
+		iopt->no_huge_pages = false;
+	} else if (!iopt->no_huge_pages) {
+		if (!xa_empty(&iopt->domains) &&
+		    !RB_EMPTY_ROOT(&iopt->area_itree.rb_root))
+			rc = -EINVAL;
+		else if (!iopt_areas_aligned(iopt, PAGE_SIZE))
+			rc = -EADDRINUSE;
+		else
+			iopt->no_huge_pages = true;
+	}
+	iopt->iova_alignment = iopt_wanted_alignment(iopt);
+	up_write(&iopt->iova_rwsem);
 	up_write(&iopt->domains_rwsem);
 	return rc;
 }

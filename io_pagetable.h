@@ -136,6 +136,8 @@ int iopt_add_domain(struct io_pagetable *iopt, struct iommu_domain *domain);
 void iopt_remove_domain(struct io_pagetable *iopt,
 			struct iommu_domain *domain);
 int iopt_set_huge_pages(struct io_pagetable *iopt, bool on);
+int iopt_split_range(struct io_pagetable *iopt, unsigned long start,
+		     unsigned long last);
 
 /* pages.c */
 struct iopt_pages *iopt_pages_new(unsigned long uaddr, unsigned long length,

@@ -10,7 +10,10 @@
 
 static void iommufd_ioas_destroy(struct iommufd_object *obj)
 {
-	iopt_destroy(&container_of(obj, struct iommufd_ioas, obj)->iopt);
+	struct iommufd_ioas *ioas = container_of(obj, struct iommufd_ioas, obj);
+
+	iommufd_vfio_compat_forget(ioas);
+	iopt_destroy(&ioas->iopt);
 }
 
 const struct iommufd_object_type_ops iommufd_ioas_type = {

@@ -57,7 +57,11 @@ struct iommufd_ctx {
 	struct mutex attach_lock;
 	/* struct iommufd_group by iommu_group_id(), for devices bound here */
 	struct xarray groups;
-	/* The IOAS that the VFIO compat container uses, see vfio_compat.c */
+	/*
+	 * The IOAS that the VFIO container ioctls use (see vfio_compat.c),
+	 * not held: it is forgotten when it is destroyed. compat_lock guards
+	 * both fields; of our locks only the xarray's nests inside it.
+	 */
 	struct mutex compat_lock;
 	struct iommufd_ioas *compat_ioas;
 	bool compat_no_iommu;
@@ -212,6 +216,7 @@ struct iommufd_hwpt *iommufd_hwpt_new(struct iommufd_ctx *ictx,
 int iommufd_hwpt_alloc_ioctl(struct iommufd_call *call);
 int iommufd_hwpt_set_dirty_ioctl(struct iommufd_call *call);
 int iommufd_hwpt_get_dirty_ioctl(struct iommufd_call *call);
+int iommufd_hwpt_invalidate_ioctl(struct iommufd_call *call);
 
 /* device.c */
 struct iommufd_group {
@@ -272,6 +277,8 @@ extern const struct iommufd_object_type_ops iommufd_access_type;
 /* vfio_compat.c */
 long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 			unsigned long arg);
+int iommufd_vfio_ioas(struct iommufd_call *call);
+void iommufd_vfio_compat_forget(struct iommufd_ioas *ioas);
 
 #ifdef CONFIG_IOMMUFD_TEST
 /* selftest/test_cmd.c */

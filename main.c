@@ -22,6 +22,19 @@
 #define IOMMU_TEST_CMD_NR	_IOC_NR(IOMMU_TEST_CMD)
 #endif
 
+/*
+ * How a new context charges pinned pages. Through /dev/vfio/vfio it is
+ * VFIO's way (mm->pinned_vm), which that node's users expect.
+ */
+static enum iommufd_account iommufd_initial_account(struct inode *inode)
+{
+	if (!IS_ENABLED(CONFIG_IOMMUFD_VFIO_CONTAINER) ||
+	    iminor(inode) != VFIO_MINOR)
+		return IOMMUFD_ACCOUNT_USER;
+	pr_info_once("iommufd: /dev/vfio/vfio is served by iommufd, not by VFIO\n");
+	return IOMMUFD_ACCOUNT_MM;
+}
+
 static int iommufd_fops_open(struct inode *inode, struct file *filp)
 {
 	struct iommufd_ctx *ictx;
@@ -35,7 +48,7 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
 	mutex_init(&ictx->compat_lock);
 	mutex_init(&ictx->attach_lock);
 	xa_init(&ictx->groups);
-	ictx->account = IOMMUFD_ACCOUNT_USER;
+	ictx->account = iommufd_initial_account(inode);
 	ictx->file = filp;
 	filp->private_data = ictx;
 	return 0;
@@ -148,6 +161,8 @@ static const struct iommufd_ioctl iommufd_ioctls[] = {
 		      struct iommu_hwpt_alloc, __reserved),
 	IOMMUFD_IOCTL(HWPT_GET_DIRTY_BITMAP, iommufd_hwpt_get_dirty_ioctl,
 		      struct iommu_hwpt_get_dirty_bitmap, data),
+	IOMMUFD_IOCTL(HWPT_INVALIDATE, iommufd_hwpt_invalidate_ioctl,
+		      struct iommu_hwpt_invalidate, __reserved),
 	IOMMUFD_IOCTL(HWPT_SET_DIRTY_TRACKING, iommufd_hwpt_set_dirty_ioctl,
 		      struct iommu_hwpt_set_dirty_tracking, __reserved),
 	IOMMUFD_IOCTL(IOAS_ALLOC, iommufd_ioas_alloc_ioctl,
@@ -163,6 +178,8 @@ static const struct iommufd_ioctl iommufd_ioctls[] = {
 	IOMMUFD_IOCTL(IOAS_UNMAP, iommufd_ioas_unmap_ioctl,
 		      struct iommu_ioas_unmap, length),
 	IOMMUFD_IOCTL(OPTION, iommufd_option, struct iommu_option, val64),
+	IOMMUFD_IOCTL(VFIO_IOAS, iommufd_vfio_ioas, struct iommu_vfio_ioas,
+		      __reserved),
 #ifdef CONFIG_IOMMUFD_TEST
 	[IOMMU_TEST_CMD_NR - IOMMUFD_CMD_BASE] = {
 		.num = IOMMU_TEST_CMD,
@@ -272,27 +289,53 @@ struct iommufd_ctx *iommufd_ctx_from_fd(int fd)
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_ctx_from_fd, IOMMUFD);
 
-static struct miscdevice iommufd_misc = {
-	.minor = MISC_DYNAMIC_MINOR,
-	.name = "iommu",
-	.fops = &iommufd_fops,
-	.nodename = "iommu",
-	.mode = 0660,
+/*
+ * The nodes the context files are opened through: /dev/iommu, and with
+ * IOMMUFD_VFIO_CONTAINER also the legacy VFIO container, which keeps
+ * VFIO's minor and permissions and reaches vfio_compat.c for its ioctls.
+ */
+static struct miscdevice iommufd_nodes[] = {
+	{
+		.name = "iommu", .nodename = "iommu",
+		.minor = MISC_DYNAMIC_MINOR, .mode = 0660,
+		.fops = &iommufd_fops,
+	},
+#ifdef CONFIG_IOMMUFD_VFIO_CONTAINER
+	{
+		.name = "vfio", .nodename = "vfio/vfio",
+		.minor = VFIO_MINOR, .mode = 0666,
+		.fops = &iommufd_fops,
+	},
+#endif
 };
+
+/* Take away the first @count nodes, last registered first. */
+static void iommufd_nodes_remove(unsigned int count)
+{
+	while (count--)
+		misc_deregister(&iommufd_nodes[count]);
+}
 
 static int __init iommufd_init(void)
 {
-	int rc = misc_register(&iommufd_misc);
+	unsigned int i;
+	int rc;
 
-	if (!rc)
-		iommufd_test_init();
-	return rc;
+	for (i = 0; i != ARRAY_SIZE(iommufd_nodes); i++) {
+		rc = misc_register(&iommufd_nodes[i]);
+		if (rc) {
+			iommufd_nodes_remove(i);
+			return rc;
+		}
+	}
+	iommufd_test_init();
+	return 0;
 }
 
 static void __exit iommufd_exit(void)
 {
 	iommufd_test_exit();
-	misc_deregister(&iommufd_misc);
+	iommufd_nodes_remove(ARRAY_SIZE(iommufd_nodes));
 }
 
 module_init(iommufd_init);
@@ -301,3 +344,7 @@ module_exit(iommufd_exit);
 MODULE_DESCRIPTION("I/O address space management for user space (iommufd)");
 MODULE_LICENSE("GPL");
 MODULE_ALIAS("devname:iommu");
+#ifdef CONFIG_IOMMUFD_VFIO_CONTAINER
+MODULE_ALIAS_MISCDEV(VFIO_MINOR);
+MODULE_ALIAS("devname:vfio/vfio");
+#endif

@@ -244,6 +244,34 @@ static unsigned long iopt_pages_drop(struct iopt_pages *pages,
 	return count;
 }
 
+/*
+ * Store the PFNs of @n pages from @index on, taking the xarray lock once
+ * per node allocation rather than once per page. Returns how many were
+ * stored; *@rc says why it stopped short.
+ */
+static unsigned long iopt_pages_store_run(struct iopt_pages *pages,
+					  unsigned long index,
+					  struct page **batch, unsigned long n,
+					  int *rc)
+{
+	XA_STATE(xas, &pages->pinned, index);
+	unsigned long done = 0;
+
+	do {
+		xas_lock(&xas);
+		while (done < n) {
+			xas_store(&xas, xa_mk_value(page_to_pfn(batch[done])));
+			if (xas_error(&xas))
+				break;
+			done++;
+			xas_next(&xas);
+		}
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, GFP_KERNEL_ACCOUNT));
+	*rc = xas_error(&xas);
+	return done;
+}
+
 /* Pin every page of [first, last], none of which is pinned yet. */
 static int iopt_pages_fill(struct iopt_pages *pages, unsigned long first,
 			   unsigned long last)
@@ -271,15 +299,9 @@ static int iopt_pages_fill(struct iopt_pages *pages, unsigned long first,
 			rc = got ? got : -EFAULT;
 			break;
 		}
-		for (i = 0; i != got; i++) {
-			rc = xa_err(xa_store(&pages->pinned, index + i,
-					     xa_mk_value(page_to_pfn(batch[i])),
-					     GFP_KERNEL_ACCOUNT));
-			if (rc) {
-				unpin_user_pages(batch + i, got - i);
-				break;
-			}
-		}
+		i = iopt_pages_store_run(pages, index, batch, got, &rc);
+		if (rc)
+			unpin_user_pages(batch + i, got - i);
 		index += i;
 		if (rc)
 			break;
@@ -939,6 +961,28 @@ static int iopt_pages_rw_user(struct iopt_pages *pages, unsigned long uaddr,
 	return 0;
 }
 
+/*
+ * The page at @index if some user holds it pinned: from the PFN store
+ * (unless @no_store, the test's slow path), or read back from a domain.
+ */
+static struct page *iopt_pages_held_page(struct iopt_pages *pages,
+					 unsigned long index, bool no_store)
+{
+	struct iopt_area *area;
+	void *entry;
+
+	lockdep_assert_held(&pages->mutex);
+	if (!no_store) {
+		entry = xa_load(&pages->pinned, index);
+		if (entry)
+			return pfn_to_page(xa_to_value(entry));
+	}
+	area = iopt_pages_domain_user(pages, index, NULL);
+	if (!area)
+		return NULL;
+	return iopt_area_read_page(area, area->storage_domain, index);
+}
+
 /**
  * iopt_pages_rw - copy between a kernel buffer and the memory
  * @pages: the memory
@@ -948,8 +992,9 @@ static int iopt_pages_rw_user(struct iopt_pages *pages, unsigned long uaddr,
  * @write: copy into the memory rather than out of it
  * @slow_path: do not use the pinned PFNs even where there are some
  *
- * Pages pinned for accesses are copied through their kernel mapping; the
- * others through the owner's address space.
+ * Pages that accesses or domains hold pinned are copied through their
+ * kernel mapping, which works after the owner exited too; the others
+ * through the owner's address space.
  *
  * Return: 0 or -EFAULT.
  */
@@ -957,24 +1002,21 @@ int iopt_pages_rw(struct iopt_pages *pages, unsigned long offset, void *data,
 		  size_t len, bool write, bool slow_path)
 {
 	unsigned int in_page;
+	struct page *page;
 	size_t chunk;
-	void *entry;
 	int rc;
 
 	while (len) {
 		in_page = offset_in_page(offset);
 		chunk = min_t(size_t, len, PAGE_SIZE - in_page);
-		entry = NULL;
-		if (!slow_path) {
-			/* The mutex keeps the page pinned while we copy. */
-			mutex_lock(&pages->mutex);
-			entry = xa_load(&pages->pinned, offset >> PAGE_SHIFT);
-			if (entry)
-				iopt_copy_page(pfn_to_page(xa_to_value(entry)),
-					       in_page, data, chunk, write);
-			mutex_unlock(&pages->mutex);
-		}
-		if (!entry) {
+		/* The mutex keeps a held page pinned while we copy. */
+		mutex_lock(&pages->mutex);
+		page = iopt_pages_held_page(pages, offset >> PAGE_SHIFT,
+					    slow_path);
+		if (page)
+			iopt_copy_page(page, in_page, data, chunk, write);
+		mutex_unlock(&pages->mutex);
+		if (!page) {
 			rc = iopt_pages_rw_user(pages, pages->uaddr + offset,
 						data, chunk, write);
 			if (rc)

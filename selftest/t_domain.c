@@ -1718,9 +1718,10 @@ TEST_F(mdom, huge_pages_option_locked)
 	ASSERT_EQ(0, option_op(self->fd, IOMMU_OPTION_HUGE_PAGES,
 			       IOMMU_OPTION_OP_SET, self->ioas, &val));
 	ASSERT_EQ(0, dev_add(self->fd, self->ioas, 0, &a));
+	/* Turning it on is always fine, off too while nothing is mapped. */
 	val = 1;
-	EXPECT_EQ(EBUSY, option_op(self->fd, IOMMU_OPTION_HUGE_PAGES,
-				   IOMMU_OPTION_OP_SET, self->ioas, &val));
+	EXPECT_EQ(0, option_op(self->fd, IOMMU_OPTION_HUGE_PAGES,
+			       IOMMU_OPTION_OP_SET, self->ioas, &val));
 	val = 0;
 	EXPECT_EQ(0, option_op(self->fd, IOMMU_OPTION_HUGE_PAGES,
 			       IOMMU_OPTION_OP_SET, self->ioas, &val));
@@ -1730,9 +1731,16 @@ TEST_F(mdom, huge_pages_option_locked)
 	EXPECT_EQ(0, val);
 	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->mem, 32 * PG, AT(50)));
 	EXPECT_EQ(0, dom_has(self->fd, a.hwpt, AT(50), 32 * PG, self->mem));
+	/* A domain holding mappings keeps huge pages off once they were. */
+	val = 1;
+	EXPECT_EQ(0, option_op(self->fd, IOMMU_OPTION_HUGE_PAGES,
+			       IOMMU_OPTION_OP_SET, self->ioas, &val));
+	val = 0;
+	EXPECT_EQ(EINVAL, option_op(self->fd, IOMMU_OPTION_HUGE_PAGES,
+				    IOMMU_OPTION_OP_SET, self->ioas, &val));
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, AT(50), 32 * PG, NULL));
 	ASSERT_EQ(0, obj_destroy(self->fd, a.stdev));
-	val = 1;
+	val = 0;
 	EXPECT_EQ(0, option_op(self->fd, IOMMU_OPTION_HUGE_PAGES,
 			       IOMMU_OPTION_OP_SET, self->ioas, &val));
 	EXPECT_EQ(0, obj_destroy(self->fd, self->ioas));
