@@ -218,29 +218,36 @@ static long iopt_pages_gup(struct iopt_pages *pages, unsigned long index,
 static unsigned long iopt_pages_drop(struct iopt_pages *pages,
 				     unsigned long first, unsigned long last)
 {
-	XA_STATE(xas, &pages->pinned, first);
+	unsigned long next = first, count = 0;
 	struct page *batch[32];
-	unsigned long count = 0;
-	unsigned int n = 0;
+	unsigned int n;
 	void *entry;
+	bool more;
 
-	xas_lock(&xas);
-	xas_for_each(&xas, entry, last) {
-		batch[n++] = pfn_to_page(xa_to_value(entry));
-		xas_store(&xas, NULL);
-		count++;
-		if (n == ARRAY_SIZE(batch)) {
-			xas_pause(&xas);
-			xas_unlock(&xas);
-			unpin_user_pages_dirty_lock(batch, n, pages->writable);
-			n = 0;
-			cond_resched();
-			xas_lock(&xas);
+	/*
+	 * Take up to a batch out under the lock, unpin it outside (unpinning
+	 * may sleep), and start the next walk afresh behind what was taken:
+	 * erasing can free xarray nodes, so no walk state is kept across.
+	 */
+	do {
+		XA_STATE(xas, &pages->pinned, next);
+
+		n = 0;
+		xas_lock(&xas);
+		xas_for_each(&xas, entry, last) {
+			batch[n++] = pfn_to_page(xa_to_value(entry));
+			xas_store(&xas, NULL);
+			if (n == ARRAY_SIZE(batch))
+				break;
 		}
-	}
-	xas_unlock(&xas);
-	if (n)
-		unpin_user_pages_dirty_lock(batch, n, pages->writable);
+		more = n == ARRAY_SIZE(batch) && xas.xa_index < last;
+		next = xas.xa_index + 1;
+		xas_unlock(&xas);
+		if (n)
+			unpin_user_pages_dirty_lock(batch, n, pages->writable);
+		count += n;
+		cond_resched();
+	} while (more);
 	return count;
 }
 

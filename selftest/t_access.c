@@ -631,4 +631,41 @@ TEST(temp_memory_limit)
 	close(fd);
 }
 
+/*
+ * A pin of many xarray nodes' worth of pages (512) must unpin every one:
+ * the unpin walk erases as it goes, freeing nodes under its feet.
+ */
+TEST(large_pin_unpins_all)
+{
+	const uint64_t len = 512 * PAGE;
+	uint64_t iova = 0;
+	unsigned char *buf;
+	uint32_t ioas, id;
+	long pin0;
+	int fd, afd;
+
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, madvise(buf, len, MADV_NOHUGEPAGE));
+	memset(buf, 0x33, len);
+	pin0 = proc_status_kb("VmPin");
+	fd = open(IOMMU_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
+	ASSERT_EQ(0, ioas_map(fd, ioas, buf, len, &iova, MAP_RW));
+	ASSERT_EQ(0, create_access(fd, ioas,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &afd));
+	ASSERT_EQ(0, access_pin(fd, afd, iova, len, buf, 0, &id));
+	EXPECT_EQ(pin0 + (long)(len / 1024), proc_status_kb("VmPin"));
+	EXPECT_EQ(0, check_refs(fd, buf, len, 1));
+	ASSERT_EQ(0, access_unpin(fd, afd, id));
+	EXPECT_EQ(pin0, proc_status_kb("VmPin"));
+	EXPECT_EQ(0, check_refs(fd, buf, len, 0));
+	close(afd);
+	close(fd);
+	munmap(buf, len);
+}
+
 TEST_HARNESS_MAIN

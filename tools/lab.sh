@@ -176,7 +176,8 @@ build_initramfs() {
 # What boot() runs: the kernel image and the QEMU arguments that differ
 # between the tests (emulated VT-d) and the benchmark.
 BZIMAGE=$OUT/bzImage
-QEMU_EXTRA=(-device intel-iommu,intremap=on,caching-mode=on)
+# VT-d translates the DMA of the edu device, which the VFIO tests drive.
+QEMU_EXTRA=(-device intel-iommu,intremap=on,caching-mode=on -device edu)
 
 # $1: mode, $2: console log file ("" for interactive)
 boot() {
