@@ -420,18 +420,17 @@ static int setup_device(struct vmm *vm)
 /* Guest RAM, mapped into the IOAS at its guest-physical addresses. */
 static int setup_memory(struct vmm *vm)
 {
+	struct iommu_ioas_iova_ranges query = { .size = sizeof(query) };
 	struct iommu_iova_range ranges[8];
-	struct iommu_ioas_iova_ranges query = {
-		.size = sizeof(query),
-		.ioas_id = vm->ioas,
-		.num_iovas = 8,
-		.allowed_iovas = (uintptr_t)ranges,
-	};
 	char what[128];
 	uint64_t iova;
 	unsigned int i;
 	int rc;
 
+	/* Ask for up to 8 usable ranges of the IOAS. */
+	query.ioas_id = vm->ioas;
+	query.num_iovas = 8;
+	query.allowed_iovas = (uintptr_t)ranges;
 	rc = ioctl_errno(vm->iommufd, IOMMU_IOAS_IOVA_RANGES, &query);
 	if (step("IOMMU_IOAS_IOVA_RANGES: where guest memory may go", rc,
 		 "alignment %llu",
