@@ -113,6 +113,17 @@ struct iommufd_object *iommufd_object_get(struct iommufd_ctx *ictx, u32 id,
 					  enum iommufd_object_type type);
 void iommufd_object_put(struct iommufd_ctx *ictx, struct iommufd_object *obj);
 
+/*
+ * Borrow object @id of @ictx when it is a @type, as the @ptr_type that
+ * embeds it as "obj"; ERR_PTR(-ENOENT) otherwise.
+ */
+#define iommufd_get_as(ictx, id, type, ptr_type)                             \
+	({                                                                   \
+		struct iommufd_object *__o = iommufd_object_get(ictx, id,    \
+								type);       \
+		IS_ERR(__o) ? ERR_CAST(__o) : container_of(__o, ptr_type, obj); \
+	})
+
 static inline void iommufd_object_hold(struct iommufd_object *obj)
 {
 	atomic_inc(&obj->holders);
@@ -163,15 +174,8 @@ struct iommufd_ioas {
 	struct list_head auto_hwpts;
 };
 
-static inline struct iommufd_ioas *
-iommufd_ioas_get(struct iommufd_ctx *ictx, u32 id)
-{
-	struct iommufd_object *obj = iommufd_object_get(ictx, id,
-							IOMMUFD_OBJ_IOAS);
-
-	return IS_ERR(obj) ? ERR_CAST(obj) :
-			     container_of(obj, struct iommufd_ioas, obj);
-}
+#define iommufd_ioas_get(ictx, id) \
+	iommufd_get_as(ictx, id, IOMMUFD_OBJ_IOAS, struct iommufd_ioas)
 
 extern const struct iommufd_object_type_ops iommufd_ioas_type;
 int iommufd_ioas_alloc_ioctl(struct iommufd_call *call);
@@ -197,15 +201,8 @@ struct iommufd_hwpt {
 	struct list_head auto_link;
 };
 
-static inline struct iommufd_hwpt *
-iommufd_hwpt_get(struct iommufd_ctx *ictx, u32 id)
-{
-	struct iommufd_object *obj = iommufd_object_get(ictx, id,
-							IOMMUFD_OBJ_HWPT);
-
-	return IS_ERR(obj) ? ERR_CAST(obj) :
-			     container_of(obj, struct iommufd_hwpt, obj);
-}
+#define iommufd_hwpt_get(ictx, id) \
+	iommufd_get_as(ictx, id, IOMMUFD_OBJ_HWPT, struct iommufd_hwpt)
 
 extern const struct iommufd_object_type_ops iommufd_hwpt_type;
 struct iommufd_device;
@@ -238,15 +235,8 @@ struct iommufd_device {
 	bool holds_ctx;
 };
 
-static inline struct iommufd_device *
-iommufd_device_get(struct iommufd_ctx *ictx, u32 id)
-{
-	struct iommufd_object *obj = iommufd_object_get(ictx, id,
-							IOMMUFD_OBJ_DEVICE);
-
-	return IS_ERR(obj) ? ERR_CAST(obj) :
-			     container_of(obj, struct iommufd_device, obj);
-}
+#define iommufd_device_get(ictx, id) \
+	iommufd_get_as(ictx, id, IOMMUFD_OBJ_DEVICE, struct iommufd_device)
 
 extern const struct iommufd_object_type_ops iommufd_device_type;
 struct iommufd_device *__iommufd_device_bind(struct iommufd_ctx *ictx,
