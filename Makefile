@@ -42,7 +42,8 @@ USER_CFLAGS := -static -O2 -g -Wall -Wextra -Wno-unused-parameter \
 	-Wno-sign-compare -Wno-clobbered -D_GNU_SOURCE -pthread \
 	-I$(CURDIR)/include/uapi -I$(CURDIR)/selftest -I$(HARNESS)
 USER_PROGS := $(patsubst selftest/%.c,$(USER_OUT)/%,$(wildcard selftest/t_*.c)) \
-	$(USER_OUT)/uapi_layout $(USER_OUT)/demo $(USER_OUT)/bench
+	$(USER_OUT)/uapi_layout $(USER_OUT)/demo $(USER_OUT)/bench \
+	$(USER_OUT)/bench_vfio
 
 .PHONY: all run check kernel shell bench user lint clean
 all: check
@@ -61,6 +62,10 @@ $(USER_OUT)/demo: tools/demo.c include/uapi/linux/iommufd.h
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
 $(USER_OUT)/bench: tools/bench.c selftest/iommufd_test.h include/uapi/linux/iommufd.h
+	@mkdir -p $(USER_OUT)
+	$(CC) $(USER_CFLAGS) -o $@ $<
+
+$(USER_OUT)/bench_vfio: tools/bench_vfio.c include/uapi/linux/iommufd.h
 	@mkdir -p $(USER_OUT)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 

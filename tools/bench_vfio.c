@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The real-device half of the lab's benchmark (make bench): QEMU's edu
+ * device (PCI 1234:11e8) behind emulated VT-d, bound to vfio-pci, its VFIO
+ * cdev bound to an iommufd context and attached to an IOAS, so that a real
+ * intel-iommu domain mirrors the IOAS. Times IOMMU_IOAS_MAP and
+ * IOMMU_IOAS_UNMAP of 256 MiB at IOVA 1 GiB over 4 KiB and 2 MiB (hugetlbfs)
+ * pages.
+ *
+ * Output, read by tools/lab.sh, in the format of tools/bench.c:
+ *   BENCH vtd_<mem> <map ns per 4 KiB page> <unmap ns per 4 KiB page>
+ * or "BENCH vtd_<mem> fail fail" after a "#" comment that says what failed.
+ * Each number is the median of REPS map/unmap pairs on one IOAS with the
+ * device attached.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+
+/* The C library's <linux/vfio.h> may predate the device cdev (Linux 6.6). */
+#ifndef VFIO_DEVICE_BIND_IOMMUFD
+struct vfio_device_bind_iommufd {
+	__u32 argsz;
+	__u32 flags;
+	__s32 iommufd;
+	__u32 out_devid;
+};
+
+#define VFIO_DEVICE_BIND_IOMMUFD _IO(VFIO_TYPE, VFIO_BASE + 18)
+
+struct vfio_device_attach_iommufd_pt {
+	__u32 argsz;
+	__u32 flags;
+	__u32 pt_id;
+};
+
+#define VFIO_DEVICE_ATTACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 19)
+#endif
+
+#ifndef MAP_HUGE_2MB
+#define MAP_HUGE_2MB (21 << 26)
+#endif
+
+#define SYSFS_PCI	"/sys/bus/pci/devices"
+#define SZ_4K		4096UL
+#define SZ_1M		(1UL << 20)
+#define LEN		(256 * SZ_1M)	/* bytes mapped per case */
+#define NPAGES		(LEN / SZ_4K)
+#define IOVA		(1024 * SZ_1M)
+#define REPS		3
+#define RW		(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
+
+/* Why the current case failed: the step and the errno */
+static const char *fail_step;
+static int fail_errno;
+
+static char bdf[NAME_MAX + 1], cdev[PATH_MAX];
+
+static int fail(const char *step, int err)
+{
+	fail_step = step;
+	fail_errno = err;
+	return -1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* ---- finding and binding the device (as tools/demo.c) ---------------------- */
+
+static unsigned long read_ulong(const char *path)
+{
+	char line[64] = "";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = 0;
+	fclose(f);
+	return strtoul(line, NULL, 0);
+}
+
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? errno : 0;
+}
+
+static int find_edu(void)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir = opendir(SYSFS_PCI);
+	int rc = ENODEV;
+
+	if (!dir)
+		return errno;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), SYSFS_PCI "/%s/vendor", de->d_name);
+		if (read_ulong(path) != 0x1234)
+			continue;
+		snprintf(path, sizeof(path), SYSFS_PCI "/%s/device", de->d_name);
+		if (read_ulong(path) != 0x11e8)
+			continue;
+		snprintf(bdf, sizeof(bdf), "%s", de->d_name);
+		rc = 0;
+		break;
+	}
+	closedir(dir);
+	return rc;
+}
+
+static void driver_of(char *name, size_t len)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver", bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0) {
+		name[0] = 0;
+		return;
+	}
+	target[n] = 0;
+	snprintf(name, len, "%s", strrchr(target, '/') + 1);
+}
+
+static int bind_vfio_pci(void)
+{
+	char path[PATH_MAX], drv[64];
+	int rc;
+
+	driver_of(drv, sizeof(drv));
+	if (!strcmp(drv, "vfio-pci"))
+		return 0;
+	if (drv[0]) {
+		snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver/unbind", bdf);
+		rc = sysfs_write(path, bdf);
+		if (rc)
+			return rc;
+	}
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver_override", bdf);
+	rc = sysfs_write(path, "vfio-pci");
+	if (!rc)
+		rc = sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	if (rc)
+		return rc;
+	driver_of(drv, sizeof(drv));
+	return strcmp(drv, "vfio-pci") ? ENXIO : 0;
+}
+
+static int find_cdev(void)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	int rc = ENOENT;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/vfio-dev", bdf);
+	dir = opendir(path);
+	if (!dir)
+		return errno;
+	while ((de = readdir(dir))) {
+		if (strncmp(de->d_name, "vfio", 4))
+			continue;
+		snprintf(cdev, sizeof(cdev), "/dev/vfio/devices/%s", de->d_name);
+		rc = 0;
+		break;
+	}
+	closedir(dir);
+	return rc;
+}
+
+/* ---- the benchmark --------------------------------------------------------- */
+
+/* A fresh iommufd and IOAS with the device attached: *fd, *devfd, *ioas. */
+static int setup(int *fd, int *devfd, uint32_t *ioas)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
+
+	*devfd = -1;
+	*fd = open("/dev/iommu", O_RDWR);
+	if (*fd < 0)
+		return fail("open /dev/iommu", errno);
+	if (ioctl(*fd, IOMMU_IOAS_ALLOC, &alloc))
+		return fail("IOAS_ALLOC", errno);
+	*ioas = alloc.out_ioas_id;
+	*devfd = open(cdev, O_RDWR);
+	if (*devfd < 0)
+		return fail("open the VFIO cdev", errno);
+	bind.iommufd = *fd;
+	if (ioctl(*devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+		return fail("VFIO_DEVICE_BIND_IOMMUFD", errno);
+	attach.pt_id = *ioas;
+	if (ioctl(*devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
+		return fail("VFIO_DEVICE_ATTACH_IOMMUFD_PT", errno);
+	return 0;
+}
+
+static int map_unmap(int fd, uint32_t ioas, void *buf, uint64_t *map_ns,
+		     uint64_t *unmap_ns)
+{
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | RW,
+		.ioas_id = ioas,
+		.user_va = (uintptr_t)buf,
+		.length = LEN,
+		.iova = IOVA,
+	};
+	struct iommu_ioas_unmap unmap = {
+		.size = sizeof(unmap),
+		.ioas_id = ioas,
+		.iova = IOVA,
+		.length = LEN,
+	};
+	uint64_t t0;
+	int rc;
+
+	t0 = now_ns();
+	rc = ioctl(fd, IOMMU_IOAS_MAP, &map);
+	*map_ns = now_ns() - t0;
+	if (rc)
+		return fail("IOAS_MAP", errno);
+	t0 = now_ns();
+	rc = ioctl(fd, IOMMU_IOAS_UNMAP, &unmap);
+	*unmap_ns = now_ns() - t0;
+	if (rc)
+		return fail("IOAS_UNMAP", errno);
+	if (unmap.length != LEN)
+		return fail("IOAS_UNMAP (short)", 0);
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void report_fail(const char *name)
+{
+	printf("# %s: %s failed: errno %d (%s)\n", name, fail_step, fail_errno,
+	       strerror(fail_errno));
+	printf("BENCH %s fail fail\n", name);
+	fflush(stdout);
+}
+
+/* 256 MiB, every page touched so IOAS_MAP never faults one in. */
+static void *get_memory(int huge)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	unsigned long off;
+	char *buf;
+
+	if (huge)
+		flags |= MAP_HUGETLB | MAP_HUGE_2MB;
+	buf = mmap(NULL, LEN, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (buf == MAP_FAILED) {
+		fail("mmap", errno);
+		return NULL;
+	}
+	/* 4 KiB folios only: keep THP away from this range. */
+	if (!huge && madvise(buf, LEN, MADV_NOHUGEPAGE)) {
+		fail("madvise(MADV_NOHUGEPAGE)", errno);
+		munmap(buf, LEN);
+		return NULL;
+	}
+	for (off = 0; off < LEN; off += SZ_4K)
+		buf[off] = 1;
+	return buf;
+}
+
+static void run_case(const char *name, int huge, int ready)
+{
+	uint64_t map_ns[REPS], unmap_ns[REPS];
+	int fd = -1, devfd = -1, rep, rc = -1;
+	uint32_t ioas;
+	void *buf;
+
+	if (!ready) {
+		report_fail(name);
+		return;
+	}
+	buf = get_memory(huge);
+	if (!buf) {
+		report_fail(name);
+		return;
+	}
+	if (setup(&fd, &devfd, &ioas))
+		goto out;
+	for (rep = 0; rep < REPS; rep++)
+		if (map_unmap(fd, ioas, buf, &map_ns[rep], &unmap_ns[rep]))
+			goto out;
+	rc = 0;
+out:
+	if (devfd >= 0)
+		close(devfd);
+	if (fd >= 0)
+		close(fd);
+	munmap(buf, LEN);
+	if (rc) {
+		report_fail(name);
+		return;
+	}
+	qsort(map_ns, REPS, sizeof(map_ns[0]), cmp_u64);
+	qsort(unmap_ns, REPS, sizeof(unmap_ns[0]), cmp_u64);
+	printf("BENCH %s %.2f %.2f\n", name,
+	       (double)map_ns[REPS / 2] / NPAGES,
+	       (double)unmap_ns[REPS / 2] / NPAGES);
+	fflush(stdout);
+}
+
+int main(void)
+{
+	int rc, ready = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("# bench_vfio: IOAS_MAP/UNMAP of %lu MiB at IOVA %#lx, edu attached through vfio-pci, median of %d; guest ns per 4 KiB page\n",
+	       LEN / SZ_1M, IOVA, REPS);
+	rc = find_edu();
+	if (rc) {
+		fail("find the edu device (PCI 1234:11e8)", rc);
+		goto run;
+	}
+	rc = bind_vfio_pci();
+	if (rc) {
+		fail("bind the edu device to vfio-pci", rc);
+		goto run;
+	}
+	rc = find_cdev();
+	if (rc) {
+		fail("find the VFIO cdev in vfio-dev/", rc);
+		goto run;
+	}
+	printf("# vtd: edu at %s, %s\n", bdf, cdev);
+	ready = 1;
+run:
+	run_case("vtd_4k", 0, ready);
+	run_case("vtd_2m", 1, ready);
+	return 0;
+}
