@@ -236,10 +236,10 @@ static int map_unmap(int fd, uint32_t ioas, void *buf, uint64_t *map_ns,
 		.iova = IOVA,
 	};
 	struct iommu_ioas_unmap unmap = {
-		.size = sizeof(unmap),
-		.ioas_id = ioas,
 		.iova = IOVA,
 		.length = LEN,
+		.ioas_id = ioas,
+		.size = sizeof(unmap),
 	};
 	uint64_t t0;
 	int rc;
