@@ -57,7 +57,7 @@ $(USER_OUT)/%: selftest/%.c selftest/*.h include/uapi/linux/iommufd.h
 	@mkdir -p $(USER_OUT)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
-$(USER_OUT)/demo: tools/demo.c include/uapi/linux/iommufd.h
+$(USER_OUT)/demo: tools/demo.c selftest/*.h include/uapi/linux/iommufd.h
 	@mkdir -p $(USER_OUT)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
@@ -65,7 +65,7 @@ $(USER_OUT)/bench: tools/bench.c selftest/iommufd_test.h include/uapi/linux/iomm
 	@mkdir -p $(USER_OUT)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
-$(USER_OUT)/bench_vfio: tools/bench_vfio.c include/uapi/linux/iommufd.h
+$(USER_OUT)/bench_vfio: tools/bench_vfio.c selftest/*.h include/uapi/linux/iommufd.h
 	@mkdir -p $(USER_OUT)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 

@@ -13,7 +13,6 @@
  * Each number is the median of REPS map/unmap pairs on one IOAS with the
  * device attached.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -28,31 +27,12 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
-/* The C library's <linux/vfio.h> may predate the device cdev (Linux 6.6). */
-#ifndef VFIO_DEVICE_BIND_IOMMUFD
-struct vfio_device_bind_iommufd {
-	__u32 argsz;
-	__u32 flags;
-	__s32 iommufd;
-	__u32 out_devid;
-};
-
-#define VFIO_DEVICE_BIND_IOMMUFD _IO(VFIO_TYPE, VFIO_BASE + 18)
-
-struct vfio_device_attach_iommufd_pt {
-	__u32 argsz;
-	__u32 flags;
-	__u32 pt_id;
-};
-
-#define VFIO_DEVICE_ATTACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 19)
-#endif
+#include "lab_vfio.h"
 
 #ifndef MAP_HUGE_2MB
 #define MAP_HUGE_2MB (21 << 26)
 #endif
 
-#define SYSFS_PCI	"/sys/bus/pci/devices"
 #define SZ_4K		4096UL
 #define SZ_1M		(1UL << 20)
 #define LEN		(256 * SZ_1M)	/* bytes mapped per case */
@@ -60,6 +40,10 @@ struct vfio_device_attach_iommufd_pt {
 #define IOVA		(1024 * SZ_1M)
 #define REPS		3
 #define RW		(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
+
+/* The first line of the output */
+#define HEADER \
+	"# bench_vfio: IOAS_MAP/UNMAP of %lu MiB at IOVA %#lx, edu attached through vfio-pci, median of %d; guest ns per 4 KiB page\n"
 
 /* Why the current case failed: the step and the errno */
 static const char *fail_step;
@@ -82,128 +66,14 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* ---- finding and binding the device (as tools/demo.c) ---------------------- */
-
-static unsigned long read_ulong(const char *path)
-{
-	char line[64] = "";
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return 0;
-	if (!fgets(line, sizeof(line), f))
-		line[0] = 0;
-	fclose(f);
-	return strtoul(line, NULL, 0);
-}
-
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? errno : 0;
-}
-
-static int find_edu(void)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *dir = opendir(SYSFS_PCI);
-	int rc = ENODEV;
-
-	if (!dir)
-		return errno;
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), SYSFS_PCI "/%s/vendor", de->d_name);
-		if (read_ulong(path) != 0x1234)
-			continue;
-		snprintf(path, sizeof(path), SYSFS_PCI "/%s/device", de->d_name);
-		if (read_ulong(path) != 0x11e8)
-			continue;
-		snprintf(bdf, sizeof(bdf), "%s", de->d_name);
-		rc = 0;
-		break;
-	}
-	closedir(dir);
-	return rc;
-}
-
-static void driver_of(char *name, size_t len)
-{
-	char path[PATH_MAX], target[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver", bdf);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0) {
-		name[0] = 0;
-		return;
-	}
-	target[n] = 0;
-	snprintf(name, len, "%s", strrchr(target, '/') + 1);
-}
-
-static int bind_vfio_pci(void)
-{
-	char path[PATH_MAX], drv[64];
-	int rc;
-
-	driver_of(drv, sizeof(drv));
-	if (!strcmp(drv, "vfio-pci"))
-		return 0;
-	if (drv[0]) {
-		snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver/unbind", bdf);
-		rc = sysfs_write(path, bdf);
-		if (rc)
-			return rc;
-	}
-	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver_override", bdf);
-	rc = sysfs_write(path, "vfio-pci");
-	if (!rc)
-		rc = sysfs_write("/sys/bus/pci/drivers_probe", bdf);
-	if (rc)
-		return rc;
-	driver_of(drv, sizeof(drv));
-	return strcmp(drv, "vfio-pci") ? ENXIO : 0;
-}
-
-static int find_cdev(void)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *dir;
-	int rc = ENOENT;
-
-	snprintf(path, sizeof(path), SYSFS_PCI "/%s/vfio-dev", bdf);
-	dir = opendir(path);
-	if (!dir)
-		return errno;
-	while ((de = readdir(dir))) {
-		if (strncmp(de->d_name, "vfio", 4))
-			continue;
-		snprintf(cdev, sizeof(cdev), "/dev/vfio/devices/%s", de->d_name);
-		rc = 0;
-		break;
-	}
-	closedir(dir);
-	return rc;
-}
-
 /* ---- the benchmark --------------------------------------------------------- */
 
 /* A fresh iommufd and IOAS with the device attached: *fd, *devfd, *ioas. */
 static int setup(int *fd, int *devfd, uint32_t *ioas)
 {
 	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
+	uint32_t pt_id;
+	int rc;
 
 	*devfd = -1;
 	*fd = open("/dev/iommu", O_RDWR);
@@ -215,12 +85,13 @@ static int setup(int *fd, int *devfd, uint32_t *ioas)
 	*devfd = open(cdev, O_RDWR);
 	if (*devfd < 0)
 		return fail("open the VFIO cdev", errno);
-	bind.iommufd = *fd;
-	if (ioctl(*devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
-		return fail("VFIO_DEVICE_BIND_IOMMUFD", errno);
-	attach.pt_id = *ioas;
-	if (ioctl(*devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
-		return fail("VFIO_DEVICE_ATTACH_IOMMUFD_PT", errno);
+	rc = vfio_bind(*devfd, *fd, NULL);
+	if (rc)
+		return fail("VFIO_DEVICE_BIND_IOMMUFD", rc);
+	pt_id = *ioas;
+	rc = vfio_attach(*devfd, &pt_id);
+	if (rc)
+		return fail("VFIO_DEVICE_ATTACH_IOMMUFD_PT", rc);
 	return 0;
 }
 
@@ -344,19 +215,18 @@ int main(void)
 	int rc, ready = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("# bench_vfio: IOAS_MAP/UNMAP of %lu MiB at IOVA %#lx, edu attached through vfio-pci, median of %d; guest ns per 4 KiB page\n",
-	       LEN / SZ_1M, IOVA, REPS);
-	rc = find_edu();
+	printf(HEADER, LEN / SZ_1M, IOVA, REPS);
+	rc = edu_find(bdf, sizeof(bdf));
 	if (rc) {
 		fail("find the edu device (PCI 1234:11e8)", rc);
 		goto run;
 	}
-	rc = bind_vfio_pci();
+	rc = bind_vfio_pci(bdf);
 	if (rc) {
 		fail("bind the edu device to vfio-pci", rc);
 		goto run;
 	}
-	rc = find_cdev();
+	rc = cdev_path(bdf, cdev, sizeof(cdev));
 	if (rc) {
 		fail("find the VFIO cdev in vfio-dev/", rc);
 		goto run;

@@ -12,57 +12,15 @@
  * guest memory and back into it elsewhere; after part of guest memory is
  * unmapped, a DMA there is stopped by the IOMMU.
  */
-#include <dirent.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
-#include <sys/mman.h>
-#include <linux/pci_regs.h>
-#include <linux/vfio.h>
 
 #include "lab_util.h"
-
-/* The C library's <linux/vfio.h> may predate the device cdev (Linux 6.6). */
-#ifndef VFIO_DEVICE_BIND_IOMMUFD
-struct vfio_device_bind_iommufd {
-	__u32 argsz;
-	__u32 flags;
-	__s32 iommufd;
-	__u32 out_devid;
-};
-
-#define VFIO_DEVICE_BIND_IOMMUFD _IO(VFIO_TYPE, VFIO_BASE + 18)
-
-struct vfio_device_attach_iommufd_pt {
-	__u32 argsz;
-	__u32 flags;
-	__u32 pt_id;
-};
-
-#define VFIO_DEVICE_ATTACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 19)
-
-struct vfio_device_detach_iommufd_pt {
-	__u32 argsz;
-	__u32 flags;
-};
-
-#define VFIO_DEVICE_DETACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 20)
-#endif
+#include "lab_vfio.h"
 
 #define MIB (1UL << 20)
-#define SYSFS_PCI "/sys/bus/pci/devices"
-
-/* The edu's BAR0 registers and its own 4 KiB buffer. */
-#define EDU_SRC 0x80
-#define EDU_DST 0x88
-#define EDU_CNT 0x90
-#define EDU_CMD 0x98
-#define EDU_CMD_RUN 0x1
-#define EDU_CMD_TO_RAM 0x2
-#define EDU_BUF 0x40000UL
 
 /* The guest: 4 MiB of RAM at guest-physical 0 (the edu reaches 2^28). */
 #define GUEST_BASE 0x0UL
@@ -105,198 +63,6 @@ static void note(const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	printf("\n");
-}
-
-/* An error found here rather than returned by the kernel. */
-static int own_err(int err)
-{
-	return err;
-}
-
-/* ---- finding the device ---------------------------------------------------- */
-
-static void str_copy(char *dst, size_t len, const char *src)
-{
-	size_t n = strnlen(src, len - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = 0;
-}
-
-static unsigned long read_ulong(const char *path)
-{
-	char line[64] = "";
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return 0;
-	if (!fgets(line, sizeof(line), f))
-		line[0] = 0;
-	fclose(f);
-	return strtoul(line, NULL, 0);
-}
-
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? errno : 0;
-}
-
-static int find_edu(char *bdf, size_t len)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *dir = opendir(SYSFS_PCI);
-	int rc = ENODEV;
-
-	if (!dir)
-		return errno;
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), SYSFS_PCI "/%s/vendor", de->d_name);
-		if (read_ulong(path) != 0x1234)
-			continue;
-		snprintf(path, sizeof(path), SYSFS_PCI "/%s/device", de->d_name);
-		if (read_ulong(path) != 0x11e8)
-			continue;
-		str_copy(bdf, len, de->d_name);
-		rc = 0;
-		break;
-	}
-	closedir(dir);
-	return rc;
-}
-
-static void driver_of(const char *bdf, char *name, size_t len)
-{
-	char path[PATH_MAX], target[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver", bdf);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0) {
-		name[0] = 0;
-		return;
-	}
-	target[n] = 0;
-	str_copy(name, len, strrchr(target, '/') + 1);
-}
-
-static int bind_vfio_pci(const char *bdf)
-{
-	char path[PATH_MAX], drv[64];
-	int rc;
-
-	driver_of(bdf, drv, sizeof(drv));
-	if (!strcmp(drv, "vfio-pci"))
-		return 0;
-	if (drv[0]) {
-		snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver/unbind", bdf);
-		rc = sysfs_write(path, bdf);
-		if (rc)
-			return rc;
-	}
-	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver_override", bdf);
-	rc = sysfs_write(path, "vfio-pci");
-	if (!rc)
-		rc = sysfs_write("/sys/bus/pci/drivers_probe", bdf);
-	if (rc)
-		return rc;
-	driver_of(bdf, drv, sizeof(drv));
-	return strcmp(drv, "vfio-pci") ? own_err(ENXIO) : 0;
-}
-
-static int vfio_cdev(const char *bdf, char *out, size_t len)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *dir;
-	int rc = ENOENT;
-
-	snprintf(path, sizeof(path), SYSFS_PCI "/%s/vfio-dev", bdf);
-	dir = opendir(path);
-	if (!dir)
-		return errno;
-	while ((de = readdir(dir))) {
-		if (strncmp(de->d_name, "vfio", 4))
-			continue;
-		snprintf(out, len, "/dev/vfio/devices/%s", de->d_name);
-		rc = 0;
-		break;
-	}
-	closedir(dir);
-	return rc;
-}
-
-/* ---- the device ------------------------------------------------------------ */
-
-static uint8_t *bar0;
-static size_t bar0_size;
-
-static int map_bar0_and_enable(int devfd)
-{
-	struct vfio_region_info bar = {
-		.argsz = sizeof(bar),
-		.index = VFIO_PCI_BAR0_REGION_INDEX,
-	};
-	struct vfio_region_info cfg = {
-		.argsz = sizeof(cfg),
-		.index = VFIO_PCI_CONFIG_REGION_INDEX,
-	};
-	uint16_t cmd;
-
-	if (ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &bar) ||
-	    ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &cfg))
-		return errno;
-	bar0 = mmap(NULL, bar.size, PROT_READ | PROT_WRITE, MAP_SHARED, devfd,
-		    bar.offset);
-	if (bar0 == MAP_FAILED) {
-		bar0 = NULL;
-		return errno;
-	}
-	bar0_size = bar.size;
-	if (pread(devfd, &cmd, sizeof(cmd), cfg.offset + PCI_COMMAND) != 2)
-		return own_err(EIO);
-	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
-	if (pwrite(devfd, &cmd, sizeof(cmd), cfg.offset + PCI_COMMAND) != 2)
-		return own_err(EIO);
-	return 0;
-}
-
-static void edu_write(unsigned int reg, uint64_t val)
-{
-	__atomic_store_n((uint64_t *)(bar0 + reg), val, __ATOMIC_RELEASE);
-}
-
-static uint64_t edu_read(unsigned int reg)
-{
-	return __atomic_load_n((uint64_t *)(bar0 + reg), __ATOMIC_ACQUIRE);
-}
-
-/* Program one transfer and wait the ~100 ms it takes. */
-static int edu_dma(uint64_t src, uint64_t dst, uint32_t len, uint32_t cmd)
-{
-	struct timespec t0, t;
-
-	edu_write(EDU_SRC, src);
-	edu_write(EDU_DST, dst);
-	edu_write(EDU_CNT, len);
-	edu_write(EDU_CMD, cmd);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (edu_read(EDU_CMD) & EDU_CMD_RUN) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec > 10)
-			return own_err(ETIMEDOUT);
-		usleep(2000);
-	}
-	return 0;
 }
 
 /* ---- the kernel log -------------------------------------------------------- */
@@ -352,6 +118,7 @@ struct vmm {
 	uint32_t ioas;
 	uint32_t devid;
 	uint8_t *guest;
+	struct edu edu;		/* the device, BAR0 mapped */
 };
 
 /* The device, bound to a new context and attached to a new IOAS. */
@@ -363,11 +130,10 @@ static int setup_device(struct vmm *vm)
 		.data_len = sizeof(vtd),
 		.data_uptr = (uintptr_t)&vtd,
 	};
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
+	uint32_t pt_id;
 	int rc;
 
-	rc = find_edu(vm->bdf, sizeof(vm->bdf));
+	rc = edu_find(vm->bdf, sizeof(vm->bdf));
 	if (step("find the edu device (PCI 1234:11e8)", rc, "%s", vm->bdf)) {
 		note("no edu device: boot QEMU with -device edu");
 		return rc;
@@ -385,17 +151,11 @@ static int setup_device(struct vmm *vm)
 		 "IOAS %u", vm->ioas))
 		return rc;
 
-	rc = vfio_cdev(vm->bdf, vm->cdev, sizeof(vm->cdev));
-	if (!rc) {
-		vm->devfd = open(vm->cdev, O_RDWR);
-		rc = vm->devfd < 0 ? errno : 0;
-	}
+	rc = cdev_open(vm->bdf, vm->cdev, sizeof(vm->cdev), &vm->devfd);
 	if (step("open the device's VFIO cdev", rc, "%s", vm->cdev))
 		return rc;
 
-	bind.iommufd = vm->iommufd;
-	rc = ioctl_errno(vm->devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
-	vm->devid = bind.out_devid;
+	rc = vfio_bind(vm->devfd, vm->iommufd, &vm->devid);
 	if (step("VFIO_DEVICE_BIND_IOMMUFD: the device joins the context", rc,
 		 "device %u", vm->devid))
 		return rc;
@@ -411,10 +171,10 @@ static int setup_device(struct vmm *vm)
 		step("IOMMU_GET_HW_INFO: the IOMMU behind the device", rc,
 		     "type %u", hw.out_data_type);
 
-	attach.pt_id = vm->ioas;
-	rc = ioctl_errno(vm->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
+	pt_id = vm->ioas;
+	rc = vfio_attach(vm->devfd, &pt_id);
 	return step("VFIO_DEVICE_ATTACH_IOMMUFD_PT to the IOAS", rc,
-		    "page table %u made for it", attach.pt_id);
+		    "page table %u made for it", pt_id);
 }
 
 /* Guest RAM, mapped into the IOAS at its guest-physical addresses. */
@@ -461,9 +221,9 @@ static int setup_memory(struct vmm *vm)
 			return rc;
 	}
 
-	rc = map_bar0_and_enable(vm->devfd);
+	rc = edu_open(&vm->edu, vm->devfd);
 	return step("mmap BAR0, turn on bus mastering in PCI_COMMAND", rc,
-		    "BAR0 is %zu KiB", bar0_size / 1024);
+		    "BAR0 is %zu KiB", vm->edu.bar_size / 1024);
 }
 
 /* The device copies the guest's message to another place in guest RAM. */
@@ -474,12 +234,13 @@ static int echo(struct vmm *vm, uint64_t from, uint64_t to)
 
 	snprintf(what, sizeof(what), "DMA guest RAM 0x%06llx -> device buffer",
 		 (unsigned long long)from);
-	rc = edu_dma(from, EDU_BUF, sizeof(message), EDU_CMD_RUN);
+	rc = edu_dma(&vm->edu, from, EDU_BUF, sizeof(message), EDU_CMD_RUN);
 	if (step(what, rc, "%zu bytes", sizeof(message)))
 		return rc;
 	snprintf(what, sizeof(what), "DMA device buffer -> guest RAM 0x%06llx",
 		 (unsigned long long)to);
-	rc = edu_dma(EDU_BUF, to, sizeof(message), EDU_CMD_RUN | EDU_CMD_TO_RAM);
+	rc = edu_dma(&vm->edu, EDU_BUF, to, sizeof(message),
+		     EDU_CMD_RUN | EDU_CMD_TO_RAM);
 	if (step(what, rc, "%zu bytes", sizeof(message)))
 		return rc;
 	snprintf(what, sizeof(what), "the guest reads GPA 0x%06llx",
@@ -506,7 +267,7 @@ static int unplug(struct vmm *vm)
 	memset(vm->guest + MSG_OUT, '#', sizeof(message));
 	snprintf(what, sizeof(what),
 		 "DMA device buffer -> guest RAM 0x%06lx again", MSG_OUT);
-	rc = edu_dma(EDU_BUF, MSG_OUT, sizeof(message),
+	rc = edu_dma(&vm->edu, EDU_BUF, MSG_OUT, sizeof(message),
 		     EDU_CMD_RUN | EDU_CMD_TO_RAM);
 	if (step(what, rc, "the device sees no error"))
 		return rc;
@@ -526,7 +287,7 @@ static int unplug(struct vmm *vm)
 	memset(vm->guest + MSG_LOW, 0, sizeof(message));
 	snprintf(what, sizeof(what), "DMA device buffer -> guest RAM 0x%06lx",
 		 MSG_LOW);
-	rc = edu_dma(EDU_BUF, MSG_LOW, sizeof(message),
+	rc = edu_dma(&vm->edu, EDU_BUF, MSG_LOW, sizeof(message),
 		     EDU_CMD_RUN | EDU_CMD_TO_RAM);
 	if (!rc && memcmp(vm->guest + MSG_LOW, message, sizeof(message)))
 		rc = own_err(EIO);
@@ -535,7 +296,6 @@ static int unplug(struct vmm *vm)
 
 int main(void)
 {
-	struct vfio_device_detach_iommufd_pt detach = { .argsz = sizeof(detach) };
 	struct vmm vm = { .iommufd = -1, .devfd = -1 };
 	long pin0 = proc_status_kb("VmPin");
 	int rc;
@@ -556,8 +316,8 @@ int main(void)
 		return 1;
 
 	printf("\n");
-	munmap(bar0, bar0_size);
-	rc = ioctl_errno(vm.devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
+	edu_close(&vm.edu);
+	rc = vfio_detach(vm.devfd);
 	step("VFIO_DEVICE_DETACH_IOMMUFD_PT", rc, NULL);
 	rc = close(vm.devfd) ? errno : 0;
 	step("close the device file", rc, NULL);
