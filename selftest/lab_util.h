@@ -10,8 +10,12 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/iommufd.h>
+
+#include "iommufd_test.h"
 
 #define IOMMU_DEV "/dev/iommu"
 
@@ -109,6 +113,37 @@ static inline long proc_status_kb(const char *key)
 	}
 	fclose(f);
 	return val;
+}
+
+/* IOMMU_TEST_OP_MD_CHECK_REFS: every small page of the range pinned @refs times */
+static inline int check_refs(int fd, const void *va, uint64_t len,
+			     uint32_t refs)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
+		.check_refs = {
+			.length = len,
+			.uptr = (uintptr_t)va,
+			.refs = refs,
+		},
+	};
+
+	return ioctl_errno(fd, IOMMU_TEST_CMD, &cmd);
+}
+
+/* Clear one capability from the effective set of the calling thread. */
+static inline int drop_effective_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	data[cap / 32].effective &= ~(1u << (cap % 32));
+	return syscall(SYS_capset, &hdr, data);
 }
 
 #endif

@@ -85,34 +85,6 @@ static int access_rw(int fd, int afd, uint64_t iova, void *buf, uint64_t len,
 	return ioctl_errno(fd, IOMMU_TEST_CMD, &cmd);
 }
 
-static int check_refs(int fd, void *buf, uint64_t len, uint32_t refs)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
-		.check_refs = {
-			.length = len,
-			.uptr = (uintptr_t)buf,
-			.refs = refs,
-		},
-	};
-
-	return ioctl_errno(fd, IOMMU_TEST_CMD, &cmd);
-}
-
-static int drop_effective_cap(int cap)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -1;
-	data[cap / 32].effective &= ~(1u << (cap % 32));
-	return syscall(SYS_capset, &hdr, data);
-}
-
 /* The pins of a closed context, seen from a fresh one. */
 static int refs_after_close(void *buf)
 {

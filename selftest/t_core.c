@@ -360,19 +360,6 @@ TEST_F(ctx, option_huge_pages)
 }
 
 /* capset(2) without libcap: drop one capability from the effective set. */
-static int drop_effective_cap(int cap)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -1;
-	data[cap / 32].effective &= ~(1u << (cap % 32));
-	return syscall(SYS_capset, &hdr, data);
-}
-
 TEST_F(ctx, option_rlimit_needs_cap)
 {
 	uint64_t val = 1;

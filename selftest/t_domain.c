@@ -100,20 +100,6 @@ static int dom_has(int fd, uint32_t hwpt, uint64_t iova, uint64_t len,
 	return test_op(fd, &cmd);
 }
 
-static int pins_are(int fd, const void *va, uint64_t len, uint32_t refs)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
-		.check_refs = {
-			.length = len,
-			.uptr = (uintptr_t)va,
-			.refs = refs,
-		},
-	};
-
-	return test_op(fd, &cmd);
-}
-
 static int pt_alloc(int fd, uint32_t idev, uint32_t pt, uint32_t flags,
 		    uint32_t *hwpt)
 {
@@ -208,23 +194,9 @@ static int refs_fresh(const void *va, uint64_t len)
 
 	if (fd < 0)
 		return errno;
-	rc = pins_are(fd, va, len, 0);
+	rc = check_refs(fd, va, len, 0);
 	close(fd);
 	return rc;
-}
-
-static int lose_cap(unsigned int cap)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct caps[2];
-
-	memset(caps, 0, sizeof(caps));
-	if (syscall(SYS_capget, &hdr, caps))
-		return errno;
-	caps[cap >> 5].effective &= ~(1u << (cap & 31));
-	return syscall(SYS_capset, &hdr, caps) ? errno : 0;
 }
 
 static int acc_new(int fd, uint32_t ioas, int *afd)
@@ -379,7 +351,7 @@ TEST_F(mdom, auto_hwpt_shared_by_devices)
 	ASSERT_EQ(0, obj_destroy(self->fd, d[2].stdev));
 	EXPECT_EQ(ENOENT, obj_destroy(self->fd, d[0].hwpt));
 	EXPECT_EQ(self->pin0, pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 0));
 	EXPECT_EQ(0, ioas_unmap(self->fd, self->ioas, AT(4), MEM_SZ, NULL));
 	EXPECT_EQ(0, obj_destroy(self->fd, self->ioas));
 }
@@ -482,7 +454,7 @@ TEST_F(mdom, fixed_map_outside_aperture)
 	EXPECT_EQ(EINVAL, map_at(self->fd, self->ioas, self->mem, PG,
 				 4 * AP_HI));
 	EXPECT_EQ(self->pin0, pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 0));
 	/* The very edges are fine. */
 	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->mem, PG, AP_LO));
 	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->mem + PG, PG,
@@ -511,7 +483,7 @@ TEST_F(mdom, attach_refused_by_outside_mapping)
 	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->mem, 4 * PG, MIB));
 	EXPECT_EQ(EADDRINUSE, dev_add(self->fd, self->ioas, 0, &a));
 	EXPECT_EQ(self->pin0, pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 0));
 	EXPECT_EQ(1, alignment_of(self->fd, self->ioas));
 	/* No reservation was left behind by the failed attach. */
 	EXPECT_EQ(0, map_at(self->fd, self->ioas, self->mem, 4 * PG, 2 * MIB));
@@ -572,14 +544,14 @@ TEST_F(mdom, map_pins_with_domain)
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->mem, MEM_SZ, &iova,
 			      MAP_RW));
 	EXPECT_EQ(self->pin0 + KB(MEM_SZ), pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 1));
 	EXPECT_EQ(0, dom_has(self->fd, a.hwpt, iova, MEM_SZ, self->mem));
 	EXPECT_EQ(0, dom_has(self->fd, a.hwpt, iova + 7 * PG, 9 * PG,
 			     self->mem + 7 * PG));
 	EXPECT_NE(0, dom_has(self->fd, a.hwpt, iova, MEM_SZ, self->mem + PG));
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, iova, MEM_SZ, NULL));
 	EXPECT_EQ(self->pin0, pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 0));
 	EXPECT_NE(0, dom_has(self->fd, a.hwpt, iova, IOPG, self->mem));
 	EXPECT_NE(0, dom_has(self->fd, a.hwpt, iova + MEM_SZ - IOPG, IOPG,
 			     self->mem + MEM_SZ - IOPG));
@@ -598,12 +570,12 @@ TEST_F(mdom, attach_after_map)
 			    64 * PG, y));
 	/* Nothing is pinned without a domain. */
 	EXPECT_EQ(self->pin0, pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 0));
 
 	ASSERT_EQ(0, dev_add(self->fd, self->ioas, 0, &a));
 	EXPECT_EQ(self->pin0 + KB(192 * PG), pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, 192 * PG, 1));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem + 192 * PG, 64 * PG, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, 192 * PG, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem + 192 * PG, 64 * PG, 0));
 	EXPECT_EQ(0, dom_has(self->fd, a.hwpt, x, 128 * PG, self->mem));
 	EXPECT_EQ(0, dom_has(self->fd, a.hwpt, y, 64 * PG,
 			     self->mem + 128 * PG));
@@ -614,12 +586,12 @@ TEST_F(mdom, attach_after_map)
 	EXPECT_EQ(0, dom_has(self->fd, a.hwpt, z, 64 * PG,
 			     self->mem + 192 * PG));
 	EXPECT_EQ(self->pin0 + KB(MEM_SZ), pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 1));
 
 	/* The domain leaves: unpinned, but the IOAS still maps it all. */
 	ASSERT_EQ(0, obj_destroy(self->fd, a.stdev));
 	EXPECT_EQ(self->pin0, pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 0));
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, 0, UINT64_MAX, &got));
 	EXPECT_EQ(MEM_SZ, got);
 	EXPECT_EQ(0, obj_destroy(self->fd, self->ioas));
@@ -642,14 +614,14 @@ TEST_F(mdom, detach_unpins_with_last_domain)
 	ASSERT_EQ(0, obj_destroy(self->fd, a.stdev));
 	EXPECT_EQ(ENOENT, dom_has(self->fd, a.hwpt, AT(8), PG, self->mem));
 	EXPECT_EQ(self->pin0 + KB(MEM_SZ), pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 1));
 	/* A page table of the user without devices is still a domain. */
 	ASSERT_EQ(0, obj_destroy(self->fd, b.stdev));
 	EXPECT_EQ(0, dom_has(self->fd, h2, AT(8), MEM_SZ, self->mem));
 	EXPECT_EQ(self->pin0 + KB(MEM_SZ), pinned_kb());
 	ASSERT_EQ(0, obj_destroy(self->fd, h2));
 	EXPECT_EQ(self->pin0, pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 0));
 	EXPECT_EQ(1, alignment_of(self->fd, self->ioas));
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, AT(8), MEM_SZ, NULL));
 	EXPECT_EQ(0, obj_destroy(self->fd, self->ioas));
@@ -671,7 +643,7 @@ TEST_F(mdom, copy_between_domains_pins_once)
 	ASSERT_EQ(0, copy_at(self->fd, other, AT(200), self->ioas,
 			     AT(16) + 16 * PG, 32 * PG));
 	EXPECT_EQ(self->pin0 + KB(MEM_SZ), pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 1));
 	EXPECT_EQ(0, dom_has(self->fd, a.hwpt, AT(16), MEM_SZ, self->mem));
 	EXPECT_EQ(0, dom_has(self->fd, b.hwpt, AT(100), MEM_SZ, self->mem));
 	EXPECT_EQ(0, dom_has(self->fd, b.hwpt, AT(200), 32 * PG,
@@ -682,15 +654,15 @@ TEST_F(mdom, copy_between_domains_pins_once)
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, AT(16), MEM_SZ, NULL));
 	EXPECT_NE(0, dom_has(self->fd, a.hwpt, AT(16), PG, self->mem));
 	EXPECT_EQ(self->pin0 + KB(MEM_SZ), pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 1));
 	EXPECT_EQ(0, dom_has(self->fd, b.hwpt, AT(100), MEM_SZ, self->mem));
 	ASSERT_EQ(0, ioas_unmap(self->fd, other, AT(100), MEM_SZ, NULL));
 	EXPECT_EQ(self->pin0 + KB(32 * PG), pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem + 16 * PG, 32 * PG, 1));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, 16 * PG, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem + 16 * PG, 32 * PG, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, 16 * PG, 0));
 	ASSERT_EQ(0, ioas_unmap(self->fd, other, AT(200), 32 * PG, NULL));
 	EXPECT_EQ(self->pin0, pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 0));
 
 	ASSERT_EQ(0, obj_destroy(self->fd, a.stdev));
 	ASSERT_EQ(0, obj_destroy(self->fd, b.stdev));
@@ -720,7 +692,7 @@ TEST_F(mdom, second_domain_via_hwpt_alloc)
 	EXPECT_EQ(0, dom_has(self->fd, h2, AT(3), 64 * PG,
 			     self->mem + 64 * PG));
 	EXPECT_EQ(self->pin0 + KB(128 * PG), pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, 128 * PG, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, 128 * PG, 1));
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, AT(2), 64 * PG, NULL));
 	EXPECT_NE(0, dom_has(self->fd, a.hwpt, AT(2), PG, self->mem));
 	EXPECT_NE(0, dom_has(self->fd, h2, AT(2), PG, self->mem));
@@ -1043,7 +1015,7 @@ static void churn_finish(struct __test_metadata *_metadata, struct churn *c,
 		slot_forget(&c->slot[i]);
 	churn_check_all(_metadata, c, true, -1);
 	EXPECT_EQ(pin0, pinned_kb());
-	EXPECT_EQ(0, pins_are(c->fd, c->mem, MEM_SZ, 0));
+	EXPECT_EQ(0, check_refs(c->fd, c->mem, MEM_SZ, 0));
 	for (i = c->ndom - 1; i >= 0; i--)
 		if (c->stdev[i])
 			churn_drop_domain(_metadata, c, i);
@@ -1145,7 +1117,7 @@ TEST_F(mdom, hwpt_alloc_lifecycle)
 	EXPECT_EQ(0, dom_has(self->fd, h, AT(6), 32 * PG,
 			     self->mem + 32 * PG));
 	EXPECT_EQ(self->pin0 + KB(64 * PG), pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, 64 * PG, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, 64 * PG, 1));
 	EXPECT_EQ(EBUSY, obj_destroy(self->fd, self->ioas));
 	/* Nothing attached: the user may destroy it. */
 	ASSERT_EQ(0, obj_destroy(self->fd, h));
@@ -1322,7 +1294,7 @@ TEST_F(mdom, replace_to_user_hwpt_and_back)
 	EXPECT_EQ(EBUSY, obj_destroy(self->fd, pt));
 	ASSERT_EQ(0, obj_destroy(self->fd, h2));
 	EXPECT_EQ(self->pin0 + KB(MEM_SZ), pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 1));
 	ASSERT_EQ(0, obj_destroy(self->fd, a.stdev));
 	EXPECT_EQ(ENOENT, obj_destroy(self->fd, pt));
 	EXPECT_EQ(self->pin0, pinned_kb());
@@ -1342,8 +1314,8 @@ TEST_F(mdom, replace_across_ioas)
 	ASSERT_EQ(0, dev_add(self->fd, self->ioas, 0, &a));
 	first = a.hwpt;
 	EXPECT_EQ(self->pin0 + KB(half), pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, half, 1));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem + half, half, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, half, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem + half, half, 0));
 
 	pt = other;
 	ASSERT_EQ(0, dev_move(self->fd, a.stdev, &pt));
@@ -1353,8 +1325,8 @@ TEST_F(mdom, replace_across_ioas)
 	EXPECT_EQ(0, dom_has(self->fd, pt, AT(10), half, self->mem + half));
 	/* The first IOAS lost its only domain and so its pins. */
 	EXPECT_EQ(self->pin0 + KB(half), pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, half, 0));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem + half, half, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, half, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem + half, half, 1));
 	EXPECT_EQ(1, alignment_of(self->fd, self->ioas));
 	EXPECT_EQ(IOPG, alignment_of(self->fd, other));
 	/* Only the IOAS with the device is busy now. */
@@ -1365,8 +1337,8 @@ TEST_F(mdom, replace_across_ioas)
 	ASSERT_EQ(0, dev_move(self->fd, a.stdev, &pt));
 	EXPECT_EQ(0, dom_has(self->fd, pt, AT(10), half, self->mem));
 	EXPECT_EQ(ENOENT, dom_has(self->fd, first, AT(10), PG, self->mem));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, half, 1));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem + half, half, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, half, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem + half, half, 0));
 	EXPECT_EQ(0, obj_destroy(self->fd, other));
 
 	ASSERT_EQ(0, obj_destroy(self->fd, a.stdev));
@@ -1451,17 +1423,17 @@ TEST_F(mdom, access_shares_domain_pins)
 	ASSERT_EQ(0, acc_pin(self->fd, afd, iova + 4 * PG, 8 * PG,
 			     self->mem + 4 * PG, &id));
 	/* The domain pinned them already: no second pin, no charge. */
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 1));
 	EXPECT_EQ(self->pin0 + KB(MEM_SZ), pinned_kb());
 	EXPECT_EQ(0, dom_has(self->fd, a.hwpt, iova, MEM_SZ, self->mem));
 	ASSERT_EQ(0, acc_unpin(self->fd, afd, id));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 1));
 
 	/* Unmapping under a pinned access: it is told, both let go. */
 	ASSERT_EQ(0, acc_pin(self->fd, afd, iova, 2 * PG, self->mem, &id));
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, iova, MEM_SZ, NULL));
 	EXPECT_EQ(ENOENT, acc_unpin(self->fd, afd, id));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 0));
 	EXPECT_EQ(self->pin0, pinned_kb());
 	EXPECT_NE(0, dom_has(self->fd, a.hwpt, iova, IOPG, self->mem));
 	close(afd);
@@ -1480,25 +1452,25 @@ TEST_F(mdom, access_pins_survive_domain)
 	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->mem, MEM_SZ, iova));
 	ASSERT_EQ(0, acc_new(self->fd, self->ioas, &afd));
 	ASSERT_EQ(0, acc_pin(self->fd, afd, iova, 4 * PG, self->mem, &id));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, 4 * PG, 1));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem + 4 * PG, MEM_SZ - 4 * PG,
-			      0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, 4 * PG, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem + 4 * PG,
+				MEM_SZ - 4 * PG, 0));
 	EXPECT_EQ(self->pin0 + KB(4 * PG), pinned_kb());
 
 	/* The domain arrives: one pin per page still, charged once. */
 	ASSERT_EQ(0, dev_add(self->fd, self->ioas, 0, &a));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 1));
 	EXPECT_EQ(self->pin0 + KB(MEM_SZ), pinned_kb());
 	EXPECT_EQ(0, dom_has(self->fd, a.hwpt, iova, MEM_SZ, self->mem));
 
 	/* It leaves: what the access holds stays pinned. */
 	ASSERT_EQ(0, obj_destroy(self->fd, a.stdev));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, 4 * PG, 1));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem + 4 * PG, MEM_SZ - 4 * PG,
-			      0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, 4 * PG, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem + 4 * PG,
+				MEM_SZ - 4 * PG, 0));
 	EXPECT_EQ(self->pin0 + KB(4 * PG), pinned_kb());
 	ASSERT_EQ(0, acc_unpin(self->fd, afd, id));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 0));
 	EXPECT_EQ(self->pin0, pinned_kb());
 	close(afd);
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, iova, MEM_SZ, NULL));
@@ -1515,12 +1487,12 @@ TEST_F(mdom, rlimit_map_with_domain)
 	uint32_t h2;
 
 	ASSERT_EQ(0, dev_add(self->fd, self->ioas, 0, &a));
-	ASSERT_EQ(0, lose_cap(CAP_IPC_LOCK));
+	ASSERT_EQ(0, drop_effective_cap(CAP_IPC_LOCK));
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &lim));
 
 	EXPECT_EQ(ENOMEM, map_at(self->fd, self->ioas, self->mem, 32 * PG, x));
 	EXPECT_EQ(self->pin0, pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 0));
 	EXPECT_NE(0, dom_has(self->fd, a.hwpt, x, IOPG, self->mem));
 	EXPECT_EQ(ENOENT, ioas_unmap(self->fd, self->ioas, x, 32 * PG, NULL));
 
@@ -1529,7 +1501,7 @@ TEST_F(mdom, rlimit_map_with_domain)
 	EXPECT_EQ(ENOMEM, map_at(self->fd, self->ioas, self->mem + 16 * PG,
 				 PG, x + 16 * PG));
 	EXPECT_EQ(self->pin0 + KB(16 * PG), pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem + 16 * PG, PG, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem + 16 * PG, PG, 0));
 	/* Another domain mirrors the same pages: no extra charge. */
 	ASSERT_EQ(0, pt_alloc(self->fd, a.idev, self->ioas, 0, &h2));
 	EXPECT_EQ(0, dom_has(self->fd, h2, x, 16 * PG, self->mem));
@@ -1551,7 +1523,7 @@ TEST_F(mdom, rlimit_attach_over_limit)
 	uint64_t got = 0;
 	struct mdev a;
 
-	ASSERT_EQ(0, lose_cap(CAP_IPC_LOCK));
+	ASSERT_EQ(0, drop_effective_cap(CAP_IPC_LOCK));
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &lim));
 	/* Without a domain nothing is pinned, so this is fine... */
 	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->mem, 12 * PG, AT(21)));
@@ -1561,13 +1533,13 @@ TEST_F(mdom, rlimit_attach_over_limit)
 	/* ...but a domain would have to pin it all. */
 	EXPECT_EQ(ENOMEM, dev_add(self->fd, self->ioas, 0, &a));
 	EXPECT_EQ(self->pin0, pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 0));
 	EXPECT_EQ(1, alignment_of(self->fd, self->ioas));
 
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, AT(22), 12 * PG, &got));
 	ASSERT_EQ(0, dev_add(self->fd, self->ioas, 0, &a));
 	EXPECT_EQ(self->pin0 + KB(12 * PG), pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, 12 * PG, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, 12 * PG, 1));
 	EXPECT_EQ(0, dom_has(self->fd, a.hwpt, AT(21), 12 * PG, self->mem));
 	ASSERT_EQ(0, obj_destroy(self->fd, a.stdev));
 	EXPECT_EQ(self->pin0, pinned_kb());
@@ -1614,7 +1586,7 @@ TEST_F(mdom, half_page_mappings)
 	ASSERT_EQ(0, dev_add(self->fd, self->ioas, 0, &a));
 	/* The second half of page 0, at an IOVA that is not page aligned. */
 	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->mem + IOPG, IOPG, x));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, PG, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, PG, 1));
 	EXPECT_EQ(self->pin0 + KB(PG), pinned_kb());
 	EXPECT_EQ(0, dom_has(self->fd, a.hwpt, x, IOPG, self->mem + IOPG));
 	EXPECT_NE(0, dom_has(self->fd, a.hwpt, x, IOPG, self->mem));
@@ -1622,7 +1594,7 @@ TEST_F(mdom, half_page_mappings)
 	/* Its first half, right after: a mapping of its own. */
 	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->mem, IOPG, x + IOPG));
 	EXPECT_EQ(0, dom_has(self->fd, a.hwpt, x + IOPG, IOPG, self->mem));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, PG, 2));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, PG, 2));
 	EXPECT_EQ(self->pin0 + KB(2 * PG), pinned_kb());
 	/* A later domain gets the halves right too. */
 	ASSERT_EQ(0, pt_alloc(self->fd, a.idev, self->ioas, 0, &h2));
@@ -1635,14 +1607,14 @@ TEST_F(mdom, half_page_mappings)
 			     self->mem + 5 * IOPG));
 	EXPECT_EQ(0, dom_has(self->fd, h2, AT(26), 3 * IOPG,
 			     self->mem + 5 * IOPG));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem + 2 * PG, 2 * PG, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem + 2 * PG, 2 * PG, 1));
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, AT(26), 3 * IOPG, NULL));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem + 2 * PG, 2 * PG, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem + 2 * PG, 2 * PG, 0));
 
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, x, IOPG, NULL));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, PG, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, PG, 1));
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, x + IOPG, IOPG, NULL));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, PG, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, PG, 0));
 	EXPECT_EQ(self->pin0, pinned_kb());
 	ASSERT_EQ(0, obj_destroy(self->fd, h2));
 	ASSERT_EQ(0, obj_destroy(self->fd, a.stdev));
@@ -1659,7 +1631,7 @@ TEST_F(mdom, readonly_mapping_in_domain)
 			      IOMMU_IOAS_MAP_READABLE |
 			      IOMMU_IOAS_MAP_FIXED_IOVA));
 	EXPECT_EQ(0, dom_has(self->fd, a.hwpt, AT(27), 16 * PG, self->mem));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, 16 * PG, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, 16 * PG, 1));
 	EXPECT_EQ(self->pin0 + KB(16 * PG), pinned_kb());
 	/* No writable copy of read-only memory. */
 	EXPECT_EQ(EPERM, copy_at(self->fd, self->ioas, AT(28), self->ioas,
@@ -1699,7 +1671,7 @@ TEST_F(mdom, unmap_all_with_domains)
 				     self->mem + off));
 	}
 	EXPECT_EQ(self->pin0, pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 0));
 	/* Again on the empty IOAS: fine, nothing. */
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, 0, UINT64_MAX, &got));
 	EXPECT_EQ(0, got);
@@ -1761,12 +1733,12 @@ TEST_F(mdom, close_releases_everything)
 	ASSERT_EQ(0, map_at(fd, ioas, self->mem, MEM_SZ, AT(60)));
 	ASSERT_EQ(0, copy_at(fd, ioas, AT(70), ioas, AT(60), MEM_SZ / 2));
 	EXPECT_EQ(self->pin0 + KB(MEM_SZ), pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 1));
 	/* Objects of one context are not seen from another. */
 	EXPECT_EQ(ENOENT, dom_has(self->fd, h2, AT(60), PG, self->mem));
 	close(fd);
 	EXPECT_EQ(self->pin0, pinned_kb());
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, MEM_SZ, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, MEM_SZ, 0));
 	EXPECT_EQ(0, obj_destroy(self->fd, self->ioas));
 }
 
@@ -1840,7 +1812,7 @@ TEST_F(mdom, huge_iova_domain_small_pages)
 			    AT(100) + IOPG));
 	EXPECT_EQ(0, dom_has(self->fd, hh, AT(100) + IOPG, 5 * IOPG,
 			     self->mem + IOPG));
-	EXPECT_EQ(0, pins_are(self->fd, self->mem, 3 * PG, 2));
+	EXPECT_EQ(0, check_refs(self->fd, self->mem, 3 * PG, 2));
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, 0, UINT64_MAX, NULL));
 	EXPECT_NE(0, dom_has(self->fd, hh, AT(96), IOPG, self->mem));
 	EXPECT_EQ(self->pin0, pinned_kb());

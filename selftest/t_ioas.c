@@ -159,21 +159,6 @@ static int unpin_through(int fd, int afd, uint32_t pin_id)
 	return ioctl_errno(fd, IOMMU_TEST_CMD, &cmd);
 }
 
-static int pins_are(int fd, void *va, uint64_t len, uint32_t refs)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
-		.check_refs = {
-			.length = len,
-			.uptr = (uintptr_t)va,
-			.refs = refs,
-		},
-	};
-
-	return ioctl_errno(fd, IOMMU_TEST_CMD, &cmd);
-}
-
 static int mock_attach(int fd, uint32_t ioas, uint32_t *stdev,
 		       uint32_t *hwpt, uint32_t *idev)
 {
@@ -1133,23 +1118,23 @@ TEST_F(space, copy_shares_pinned_pages)
 			     x + 4 * PAGE, 8 * PAGE, &dst));
 	ASSERT_EQ(0, new_access(self->fd, self->ioas, &afd));
 	ASSERT_EQ(0, new_access(self->fd, other, &bfd));
-	EXPECT_EQ(0, pins_are(self->fd, self->buf, 16 * PAGE, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 16 * PAGE, 0));
 
 	/* Pages 0..7 through the source, 4..11 through the copy. */
 	ASSERT_EQ(0, pin_through(self->fd, afd, x, 8 * PAGE, self->buf, &pa));
 	EXPECT_EQ(self->pin0 + 32, proc_status_kb("VmPin"));
 	ASSERT_EQ(0, pin_through(self->fd, bfd, y, 8 * PAGE,
 				 self->buf + 4 * PAGE, &pb));
-	EXPECT_EQ(0, pins_are(self->fd, self->buf, 12 * PAGE, 1));
-	EXPECT_EQ(0, pins_are(self->fd, self->buf + 12 * PAGE, 4 * PAGE, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 12 * PAGE, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf + 12 * PAGE, 4 * PAGE, 0));
 	EXPECT_EQ(self->pin0 + 48, proc_status_kb("VmPin"));
 
 	ASSERT_EQ(0, unpin_through(self->fd, afd, pa));
-	EXPECT_EQ(0, pins_are(self->fd, self->buf, 4 * PAGE, 0));
-	EXPECT_EQ(0, pins_are(self->fd, self->buf + 4 * PAGE, 8 * PAGE, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 4 * PAGE, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf + 4 * PAGE, 8 * PAGE, 1));
 	EXPECT_EQ(self->pin0 + 32, proc_status_kb("VmPin"));
 	ASSERT_EQ(0, unpin_through(self->fd, bfd, pb));
-	EXPECT_EQ(0, pins_are(self->fd, self->buf, 16 * PAGE, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 16 * PAGE, 0));
 	EXPECT_EQ(self->pin0, proc_status_kb("VmPin"));
 
 	/* Once more over the very same pages from both sides. */
@@ -1157,11 +1142,11 @@ TEST_F(space, copy_shares_pinned_pages)
 				 self->buf + 4 * PAGE, &pb));
 	ASSERT_EQ(0, pin_through(self->fd, afd, x + 4 * PAGE, 8 * PAGE,
 				 self->buf + 4 * PAGE, &pa));
-	EXPECT_EQ(0, pins_are(self->fd, self->buf + 4 * PAGE, 8 * PAGE, 1));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf + 4 * PAGE, 8 * PAGE, 1));
 	EXPECT_EQ(self->pin0 + 32, proc_status_kb("VmPin"));
 	ASSERT_EQ(0, unpin_through(self->fd, bfd, pb));
 	ASSERT_EQ(0, unpin_through(self->fd, afd, pa));
-	EXPECT_EQ(0, pins_are(self->fd, self->buf, 16 * PAGE, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 16 * PAGE, 0));
 	EXPECT_EQ(self->pin0, proc_status_kb("VmPin"));
 	close(afd);
 	close(bfd);
