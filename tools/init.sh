@@ -13,6 +13,7 @@ mount -t tmpfs tmp /tmp
 mkdir -p /dev/hugepages
 mount -t hugetlbfs hugetlbfs /dev/hugepages
 mode=$(cat /lab-mode)
+only=$(cat /lab-only 2>/dev/null)
 leaks=/sys/kernel/debug/kmemleak
 
 # Whatever kmemleak already suspects from boot is not ours to judge.
@@ -26,6 +27,9 @@ case $mode in
 check)
 	for t in /tests/*; do
 		case $t in */demo|*/bench*) continue;; esac
+		if [ -n "$only" ]; then
+			case " $only " in *" ${t##*/} "*) ;; *) continue;; esac
+		fi
 		echo "LAB: running ${t##*/}"
 		"$t"
 		rc=$?

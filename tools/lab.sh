@@ -16,7 +16,8 @@
 # Environment: IOMMUFD_CACHE (default ~/.cache/iommufd) holds the unpacked
 # source, the build directory and the ccache; KERNEL_SRC points at a kernel
 # tree of your own instead; KBUILD_DIR overrides the build directory;
-# LAB_TIMEOUT bounds one boot in seconds.
+# LAB_TIMEOUT bounds one boot in seconds; LAB_ONLY names the test programs
+# to run (all of them when empty).
 set -eu -o pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -170,6 +171,8 @@ build_initramfs() {
 	cp "$REPO/tools/init.sh" "$root/init"
 	chmod +x "$root/init"
 	echo "$1" >"$root/lab-mode"
+	# LAB_ONLY="t_ioas t_vfio" runs just those test programs.
+	echo "${LAB_ONLY:-}" >"$root/lab-only"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$OUT/initramfs.gz"
 }
 
