@@ -14,139 +14,14 @@
 /* The harness' setjmp() trips -Wclobbered in its own wrapper. */
 #pragma GCC diagnostic ignored "-Wclobbered"
 
-#include "kselftest_harness.h"
-#include "lab_util.h"
-#include "iommufd_test.h"
+#include "lab_harness.h"
+#include "lab_mock.h"
 
-#define PG 4096UL
-#define IOPG 2048UL			/* the mock's IO page */
-#define MIB (1UL << 20)
 #define HUGE2M (2 * MIB)
-#define AP_LO ((uint64_t)MOCK_APERTURE_START)
-#define AT(mb) (AP_LO + (uint64_t)(mb) * MIB)
 #define WORDS(bits) (((bits) + 63) / 64)
 #define TRACK_ON IOMMU_HWPT_DIRTY_TRACKING_ENABLE
 #define NO_CLEAR IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR
 #define CANARY 0xa5
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-/* ---- wrappers --------------------------------------------------------------- */
-
-struct mdev {
-	uint32_t stdev;
-	uint32_t hwpt;
-	uint32_t idev;
-};
-
-static int dev_add(int fd, uint32_t pt, uint32_t dev_flags, struct mdev *out)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-		.id = pt,
-		.mock_domain_flags = { .dev_flags = dev_flags },
-	};
-	int rc = ioctl_errno(fd, IOMMU_TEST_CMD, &cmd);
-
-	if (!rc) {
-		out->stdev = cmd.mock_domain_flags.out_stdev_id;
-		out->hwpt = cmd.mock_domain_flags.out_hwpt_id;
-		out->idev = cmd.mock_domain_flags.out_idev_id;
-	}
-	return rc;
-}
-
-static int dev_move(int fd, uint32_t stdev, uint32_t *pt)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-		.id = stdev,
-		.mock_domain_replace = { .pt_id = *pt },
-	};
-	int rc = ioctl_errno(fd, IOMMU_TEST_CMD, &cmd);
-
-	if (!rc)
-		*pt = cmd.mock_domain_replace.pt_id;
-	return rc;
-}
-
-static int pt_alloc(int fd, uint32_t idev, uint32_t pt, uint32_t flags,
-		    uint32_t *hwpt)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = idev,
-		.pt_id = pt,
-	};
-	int rc = ioctl_errno(fd, IOMMU_HWPT_ALLOC, &cmd);
-
-	if (!rc)
-		*hwpt = cmd.out_hwpt_id;
-	return rc;
-}
-
-static int map_at(int fd, uint32_t ioas, const void *va, uint64_t len,
-		  uint64_t iova)
-{
-	return ioas_map(fd, ioas, (void *)va, len, &iova,
-			MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA);
-}
-
-static int tracking(int fd, uint32_t hwpt, uint32_t flags)
-{
-	struct iommu_hwpt_set_dirty_tracking cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.hwpt_id = hwpt,
-	};
-
-	return ioctl_errno(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &cmd);
-}
-
-/* The device writes: every page of @psz whose bit is set goes dirty. */
-static int poke(int fd, uint32_t hwpt, uint64_t iova, uint64_t len,
-		uint64_t psz, const void *bits, uint64_t *nr)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_DIRTY,
-		.id = hwpt,
-		.dirty = {
-			.iova = iova,
-			.length = len,
-			.page_size = psz,
-			.uptr = (uintptr_t)bits,
-		},
-	};
-	int rc = ioctl_errno(fd, IOMMU_TEST_CMD, &cmd);
-
-	if (!rc && nr)
-		*nr = cmd.dirty.out_nr_dirty;
-	return rc;
-}
-
-static int harvest(int fd, uint32_t hwpt, uint64_t iova, uint64_t len,
-		   uint64_t psz, void *data, uint32_t flags)
-{
-	struct iommu_hwpt_get_dirty_bitmap cmd = {
-		.size = sizeof(cmd),
-		.hwpt_id = hwpt,
-		.flags = flags,
-		.iova = iova,
-		.length = len,
-		.page_size = psz,
-		.data = (uintptr_t)data,
-	};
-
-	return ioctl_errno(fd, IOMMU_HWPT_GET_DIRTY_BITMAP, &cmd);
-}
-
-static long pinned_kb(void)
-{
-	return proc_status_kb("VmPin");
-}
 
 static void bit_on(uint64_t *map, uint64_t n)
 {

@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
-#include "kselftest_harness.h"
+#include "lab_harness.h"
 #include "lab_util.h"
 #include "iommufd_test.h"
 

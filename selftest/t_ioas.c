@@ -13,7 +13,7 @@
 /* The harness' setjmp() trips -Wclobbered in its own wrapper. */
 #pragma GCC diagnostic ignored "-Wclobbered"
 
-#include "kselftest_harness.h"
+#include "lab_harness.h"
 #include "lab_util.h"
 #include "iommufd_test.h"
 

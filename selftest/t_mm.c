@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "kselftest_harness.h"
+#include "lab_harness.h"
 #include "lab_util.h"
 #include "iommufd_test.h"
 

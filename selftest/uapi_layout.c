@@ -19,7 +19,7 @@
  * that one warning for the whole file.
  */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
+#include "lab_harness.h"
 
 #define FIELD_SIZE(s, f) sizeof(((struct s *)0)->f)
 

@@ -9,12 +9,12 @@ KSRC=${KERNEL_SRC:-$CACHE/linux-source-6.12}
 KBUILD=${KBUILD_DIR:-$CACHE/build}
 cd "$REPO"
 files=$(git ls-files '*.c' '*.h' | grep -v '^tools/')
-kfiles=$(echo "$files" | grep -v '^selftest/t_\|^selftest/uapi_layout\|^selftest/lab_util\|^selftest/lab_vfio')
+kfiles=$(echo "$files" | grep -v '^selftest/t_\|^selftest/uapi_layout\|^selftest/lab_')
 bad=0
 
 for f in $files; do
 	"$KSRC/scripts/checkpatch.pl" --strict --no-tree --quiet \
-		--ignore FILE_PATH_CHANGES,NEW_TYPEDEFS$(case $f in selftest/t_*|selftest/lab_util.h|selftest/lab_vfio.h|selftest/uapi_layout.c|tools/*) echo ,PREFER_KERNEL_TYPES,BIT_MACRO,CAMELCASE,MACRO_ARG_REUSE,MACRO_ARG_PRECEDENCE,ARRAY_SIZE;; selftest/iommufd_test.h) echo ,BIT_MACRO;; iommufd_test.h) echo ,EMBEDDED_FILENAME;; esac) \
+		--ignore FILE_PATH_CHANGES,NEW_TYPEDEFS$(case $f in selftest/t_*|selftest/lab_*.h|selftest/uapi_layout.c|tools/*) echo ,PREFER_KERNEL_TYPES,BIT_MACRO,CAMELCASE,MACRO_ARG_REUSE,MACRO_ARG_PRECEDENCE,ARRAY_SIZE;; selftest/iommufd_test.h) echo ,BIT_MACRO;; iommufd_test.h) echo ,EMBEDDED_FILENAME;; esac) \
 		-f "$f" || bad=1
 done
 
