@@ -263,8 +263,8 @@ void iommufd_access_unpin_pages(struct iommufd_access *access,
 
 	if (WARN_ON(!ioas || iommufd_access_range_check(iova, length)))
 		return;
-	iopt_access_unpin(&ioas->iopt, iova, length);
-	atomic_dec(&access->npins);
+	if (iopt_access_unpin(&ioas->iopt, iova, length))
+		atomic_dec(&access->npins);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_access_unpin_pages, IOMMUFD);
 

@@ -111,6 +111,9 @@ struct iommufd_device *__iommufd_device_bind(struct iommufd_ctx *ictx,
 	struct iommu_group *group;
 	int rc;
 
+	/* Every mapping gets IOMMU_CACHE: there is no way to ask otherwise. */
+	if (!device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY))
+		return ERR_PTR(-EINVAL);
 	group = iommu_group_get(dev);
 	if (!group)
 		return ERR_PTR(-ENODEV);
@@ -178,6 +181,7 @@ out_group:
  * keeps the context open until iommufd_device_unbind().
  *
  * Return: the device, or ERR_PTR(-ENODEV) without an IOMMU group,
+ * ERR_PTR(-EINVAL) when its IOMMU cannot keep DMA cache coherent,
  * ERR_PTR(-EPERM) for unisolated MSIs or a group owned elsewhere,
  * ERR_PTR(-EBUSY), ERR_PTR(-ENOMEM).
  */
@@ -224,9 +228,73 @@ static int iommufd_device_reserve(struct iommufd_device *idev,
 	return rc;
 }
 
+/* The start of @idev's software MSI window, PHYS_ADDR_MAX without one. */
+static phys_addr_t iommufd_device_sw_msi(struct iommufd_device *idev)
+{
+	phys_addr_t start = PHYS_ADDR_MAX;
+	struct iommu_resv_region *resv;
+	LIST_HEAD(regions);
+
+	iommu_get_resv_regions(idev->dev, &regions);
+	list_for_each_entry(resv, &regions, list)
+		if (resv->type == IOMMU_RESV_SW_MSI)
+			start = resv->start;
+	iommu_put_resv_regions(idev->dev, &regions);
+	return start;
+}
+
 static bool iommufd_device_attached(struct iommufd_device *idev)
 {
 	return !list_empty(&idev->group_link);
+}
+
+/*
+ * Whether @idev may use @hwpt at all: the domain must come from the
+ * device's own IOMMU driver (the core does not check it on replace, and a
+ * driver handed a foreign domain or device crashes), and keep DMA coherent
+ * if the page table insists.
+ */
+static bool iommufd_hwpt_suits(struct iommufd_hwpt *hwpt,
+			       struct iommufd_device *idev)
+{
+	if (hwpt->domain->owner != dev_iommu_ops(idev->dev))
+		return false;
+	return !hwpt->enforce_cache_coherency || idev->enforce_cache_coherency;
+}
+
+/*
+ * A device with a software MSI window (IOMMU_RESV_SW_MSI) needs the
+ * domain to map its MSI doorbells there; the domain gets that cookie once,
+ * before the first such device starts using it.
+ */
+static int iommufd_hwpt_msi(struct iommufd_hwpt *hwpt,
+			    struct iommufd_device *idev)
+{
+	phys_addr_t sw_msi;
+	int rc;
+
+	if (hwpt->msi_cookie)
+		return 0;
+	sw_msi = iommufd_device_sw_msi(idev);
+	if (sw_msi == PHYS_ADDR_MAX)
+		return 0;
+	rc = iommu_get_msi_cookie(hwpt->domain, sw_msi);
+	if (rc)
+		return rc;
+	hwpt->msi_cookie = true;
+	return 0;
+}
+
+/*
+ * The group of @idev was just put behind @hwpt for the first time: a new
+ * page table starts mirroring its IOAS now, and one that mirrors it
+ * already follows what the driver may have finished at attach.
+ */
+static int iommufd_hwpt_attached(struct iommufd_hwpt *hwpt)
+{
+	if (!hwpt->filled)
+		return iommufd_hwpt_fill(hwpt);
+	return iopt_refresh_domain(&hwpt->ioas->iopt, hwpt->domain);
 }
 
 static int iommufd_device_attach_hwpt(struct iommufd_device *idev,
@@ -239,25 +307,34 @@ static int iommufd_device_attach_hwpt(struct iommufd_device *idev,
 	if (hwpt->dying)
 		return -ENOENT;
 	if (iommufd_device_attached(idev) ||
-	    (igroup->hwpt && igroup->hwpt != hwpt))
-		return -EINVAL;
-	if (hwpt->enforce_cache_coherency && !idev->enforce_cache_coherency)
+	    (igroup->hwpt && igroup->hwpt != hwpt) ||
+	    !iommufd_hwpt_suits(hwpt, idev))
 		return -EINVAL;
 
 	rc = iommufd_device_reserve(idev, &hwpt->ioas->iopt);
 	if (rc)
 		return rc;
+	rc = iommufd_hwpt_msi(hwpt, idev);
+	if (rc)
+		goto err_unreserve;
 	if (!igroup->hwpt) {
 		rc = iommu_attach_group(hwpt->domain, igroup->group);
+		if (rc)
+			goto err_unreserve;
+		rc = iommufd_hwpt_attached(hwpt);
 		if (rc) {
-			iopt_unreserve_owner(&hwpt->ioas->iopt, idev);
-			return rc;
+			iommu_detach_group(hwpt->domain, igroup->group);
+			goto err_unreserve;
 		}
 		igroup->hwpt = hwpt;
 	}
 	list_add_tail(&idev->group_link, &igroup->devices);
 	iommufd_object_hold(&hwpt->obj);
 	return 0;
+
+err_unreserve:
+	iopt_unreserve_owner(&hwpt->ioas->iopt, idev);
+	return rc;
 }
 
 /*
@@ -310,6 +387,7 @@ static int iommufd_device_replace_hwpt(struct iommufd_device *idev,
 	struct iommufd_hwpt *old = igroup->hwpt;
 	bool other_ioas = old && old->ioas != hwpt->ioas;
 	struct iommufd_device *cur;
+	bool filled = hwpt->filled;
 	int rc = 0;
 
 	lockdep_assert_held(&idev->ictx->attach_lock);
@@ -320,22 +398,32 @@ static int iommufd_device_replace_hwpt(struct iommufd_device *idev,
 	if (old == hwpt)
 		return 0;
 	list_for_each_entry(cur, &igroup->devices, group_link)
-		if (hwpt->enforce_cache_coherency &&
-		    !cur->enforce_cache_coherency)
+		if (!iommufd_hwpt_suits(hwpt, cur))
 			return -EINVAL;
 
-	if (other_ioas) {
-		list_for_each_entry(cur, &igroup->devices, group_link) {
+	/* The regions stay where they are when the IOAS does not change. */
+	list_for_each_entry(cur, &igroup->devices, group_link) {
+		if (other_ioas)
 			rc = iommufd_device_reserve(cur, &hwpt->ioas->iopt);
-			if (rc)
-				break;
-		}
+		if (!rc)
+			rc = iommufd_hwpt_msi(hwpt, cur);
+		if (rc)
+			break;
 	}
+	/* A new automatic page table mirrors the IOAS before DMA moves. */
+	if (!rc && !filled)
+		rc = iommufd_hwpt_fill(hwpt);
 	if (!rc)
 		rc = iommu_group_replace_domain(igroup->group, hwpt->domain);
+	if (!rc && filled) {
+		rc = iopt_refresh_domain(&hwpt->ioas->iopt, hwpt->domain);
+		if (rc)
+			WARN_ON(iommu_group_replace_domain(igroup->group,
+							   old->domain));
+	}
 	if (rc) {
-		list_for_each_entry(cur, &igroup->devices, group_link)
-			if (other_ioas)
+		if (other_ioas)
+			list_for_each_entry(cur, &igroup->devices, group_link)
 				iopt_unreserve_owner(&hwpt->ioas->iopt, cur);
 		return rc;
 	}
@@ -352,21 +440,29 @@ static int iommufd_device_replace_hwpt(struct iommufd_device *idev,
 }
 
 /*
- * Attach (or with @replace, move) to an automatic page table of @ioas: one
- * that already exists if the device can use it, else a new one.
+ * Attach (or with @replace, move) to an automatic page table of @ioas: the
+ * one the device's group already uses, one that exists if the device can
+ * use it, else a new one.
  */
 static struct iommufd_hwpt *
 iommufd_device_attach_ioas(struct iommufd_device *idev,
 			   struct iommufd_ioas *ioas, bool replace,
 			   struct iommufd_hwpt **gone)
 {
-	struct iommufd_hwpt *hwpt;
+	struct iommufd_hwpt *hwpt = idev->igroup->hwpt;
 	int rc;
 
 	if (replace && !iommufd_device_attached(idev))
 		return ERR_PTR(-EINVAL);
-	if (!replace && (iommufd_device_attached(idev) || idev->igroup->hwpt))
+	if (!replace && iommufd_device_attached(idev))
 		return ERR_PTR(-EINVAL);
+	/* Another device of the group is attached: join it, on this IOAS. */
+	if (!replace && hwpt) {
+		if (hwpt->ioas != ioas)
+			return ERR_PTR(-EINVAL);
+		rc = iommufd_device_attach_hwpt(idev, hwpt);
+		return rc ? ERR_PTR(rc) : hwpt;
+	}
 
 	list_for_each_entry(hwpt, &ioas->auto_hwpts, auto_link) {
 		rc = replace ? iommufd_device_replace_hwpt(idev, hwpt, gone) :

@@ -23,10 +23,10 @@ static void iommufd_hwpt_destroy(struct iommufd_object *obj)
 	struct iommufd_hwpt *hwpt = container_of(obj, struct iommufd_hwpt, obj);
 
 	/* Automatic ones left ioas->auto_hwpts under attach_lock already. */
-	if (hwpt->domain) {
+	if (hwpt->filled)
 		iopt_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
+	if (hwpt->domain)
 		iommu_domain_free(hwpt->domain);
-	}
 	iommufd_object_release(&hwpt->ioas->obj);
 }
 
@@ -59,15 +59,17 @@ static struct iommu_domain *iommufd_domain_alloc(struct device *dev, u32 flags)
 }
 
 /**
- * iommufd_hwpt_new - a page table for a device, mirroring an IOAS
+ * iommufd_hwpt_new - a page table for a device, on an IOAS
  * @ictx: the context
  * @ioas: the IOAS, borrowed by the caller; the page table holds it
  * @idev: the device the domain must suit
  * @flags: IOMMU_HWPT_ALLOC_* flags
  * @auto_domain: made by an attach, owned by the kernel
  *
- * The page table is returned unpublished, with everything the IOAS maps
- * already mapped.
+ * The page table is returned unpublished and empty: iommufd_hwpt_fill()
+ * makes it mirror the IOAS. Some drivers finish a domain only when a
+ * device attaches to it, so an automatic page table is filled after its
+ * first attach.
  *
  * Return: the page table or an ERR_PTR.
  */
@@ -95,8 +97,8 @@ struct iommufd_hwpt *iommufd_hwpt_new(struct iommufd_ctx *ictx,
 		rc = PTR_ERR(domain);
 		goto err;
 	}
+	hwpt->domain = domain;
 	if (domain->type != IOMMU_DOMAIN_UNMANAGED || !domain->pgsize_bitmap) {
-		iommu_domain_free(domain);
 		rc = -EOPNOTSUPP;
 		goto err;
 	}
@@ -107,24 +109,36 @@ struct iommufd_hwpt *iommufd_hwpt_new(struct iommufd_ctx *ictx,
 			domain->ops->enforce_cache_coherency &&
 			domain->ops->enforce_cache_coherency(domain);
 		if (!hwpt->enforce_cache_coherency) {
-			iommu_domain_free(domain);
 			rc = -EINVAL;
 			goto err;
 		}
 	}
-
-	rc = iopt_add_domain(&ioas->iopt, domain);
-	if (rc) {
-		iommu_domain_free(domain);
-		goto err;
-	}
-	hwpt->domain = domain;
 	if (auto_domain)
 		iommufd_object_hold(&hwpt->obj);	/* the kernel's own */
 	return hwpt;
 err:
 	iommufd_object_discard_destroy(ictx, &hwpt->obj);
 	return ERR_PTR(rc);
+}
+
+/**
+ * iommufd_hwpt_fill - make a new page table mirror its IOAS
+ * @hwpt: a page table from iommufd_hwpt_new(), not filled yet
+ *
+ * Everything the IOAS maps is mapped into the domain, and every later map
+ * and unmap reaches it, until the page table is destroyed.
+ *
+ * Return: 0, or as iopt_add_domain().
+ */
+int iommufd_hwpt_fill(struct iommufd_hwpt *hwpt)
+{
+	int rc;
+
+	lockdep_assert_held(&hwpt->ictx->attach_lock);
+	rc = iopt_add_domain(&hwpt->ioas->iopt, hwpt->domain);
+	if (!rc)
+		hwpt->filled = true;
+	return rc;
 }
 
 #define HWPT_ALLOC_FLAGS	(IOMMU_HWPT_ALLOC_NEST_PARENT | \
@@ -170,11 +184,15 @@ int iommufd_hwpt_alloc_ioctl(struct iommufd_call *call)
 
 	mutex_lock(&call->ictx->attach_lock);
 	hwpt = iommufd_hwpt_new(call->ictx, ioas, idev, cmd->flags, false);
-	mutex_unlock(&call->ictx->attach_lock);
-	if (IS_ERR(hwpt)) {
-		rc = PTR_ERR(hwpt);
-		goto out_pt;
+	rc = PTR_ERR_OR_ZERO(hwpt);
+	if (!rc) {
+		rc = iommufd_hwpt_fill(hwpt);
+		if (rc)
+			iommufd_object_discard_destroy(call->ictx, &hwpt->obj);
 	}
+	mutex_unlock(&call->ictx->attach_lock);
+	if (rc)
+		goto out_pt;
 	cmd->out_hwpt_id = hwpt->obj.id;
 	rc = iommufd_call_reply(call, sizeof(*cmd));
 	if (rc)
@@ -201,15 +219,12 @@ int iommufd_hwpt_set_dirty_ioctl(struct iommufd_call *call)
 	if (IS_ERR(hwpt))
 		return PTR_ERR(hwpt);
 	ops = hwpt->domain->dirty_ops;
-	if (!ops) {
+	if (!ops)
 		rc = -EOPNOTSUPP;
-	} else {
-		/* No map or unmap while the IOMMU switches modes. */
-		down_write(&hwpt->ioas->iopt.iova_rwsem);
-		rc = ops->set_dirty_tracking(hwpt->domain, cmd->flags &
+	else
+		rc = iopt_set_dirty_tracking(&hwpt->ioas->iopt, hwpt->domain,
+					     cmd->flags &
 					     IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
-		up_write(&hwpt->ioas->iopt.iova_rwsem);
-	}
 	iommufd_object_put(call->ictx, &hwpt->obj);
 	return rc;
 }

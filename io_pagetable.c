@@ -15,12 +15,13 @@
  * ranges (IOMMU_IOAS_ALLOW_IOVAS) bound where the kernel places a mapping
  * that the user did not place itself. The two may not intersect.
  *
- * Mapping pins nothing by itself: pages are pinned by their users (for now
- * the in-kernel accesses) when they need them. An area that an access has
- * pinned cannot go away: an unmap marks it as going, asks every access of
- * the IOAS to let go of the range through its unmap callback, and tries
- * again. An access that does not let go makes the unmap fail with EBUSY
- * after a few rounds, rather than hang.
+ * Mapping pins nothing by itself: pages are pinned by their users, the
+ * domains of the IOAS and the in-kernel accesses, when they need them. An
+ * area that an access has pinned cannot go away: an unmap marks every area
+ * of its range as going, which refuses new pins, asks the accesses to let
+ * go of what they hold through their unmap callbacks, and tries again. An
+ * access that does not let go makes the unmap fail with EDEADLOCK after a
+ * few rounds, rather than hang.
  *
  * Locking, outermost first
  * ------------------------
@@ -445,8 +446,9 @@ static void iopt_notify_unmap(struct io_pagetable *iopt, unsigned long iova,
 }
 
 /*
- * Mark the areas of [start, last] that accesses have pinned as going away,
- * or with @going false clear every mark. True if any area is pinned.
+ * Mark every area of [start, last] as going away, so that no access can
+ * pin it any more, or with @going false clear the marks. True if an area
+ * still has pins.
  */
 static bool iopt_mark_going(struct io_pagetable *iopt, unsigned long start,
 			    unsigned long last, bool going)
@@ -456,14 +458,15 @@ static bool iopt_mark_going(struct io_pagetable *iopt, unsigned long start,
 
 	for (area = iopt_first_area(iopt, start, last); area;
 	     area = iopt_next_area(area, start, last)) {
-		area->unmapping = going && atomic_read(&area->num_accesses);
-		pinned |= area->unmapping;
+		area->unmapping = going;
+		pinned |= going && atomic_read(&area->num_accesses);
 	}
 	return pinned;
 }
 
 /*
- * Tell the accesses about every area of [start, last] marked as going. The
+ * Tell the accesses about every pinned area of [start, last] marked as
+ * going. The
  * callbacks run without iova_rwsem, so each next area is looked up afresh.
  */
 static void iopt_notify_going(struct io_pagetable *iopt, unsigned long start,
@@ -475,7 +478,8 @@ static void iopt_notify_going(struct io_pagetable *iopt, unsigned long start,
 	for (;;) {
 		down_read(&iopt->iova_rwsem);
 		area = iopt_first_area(iopt, pos, last);
-		while (area && !area->unmapping)
+		while (area && !(area->unmapping &&
+				 atomic_read(&area->num_accesses)))
 			area = iopt_next_area(area, pos, last);
 		if (area) {
 			a_start = area->node.start;
@@ -501,8 +505,12 @@ static void iopt_notify_going(struct io_pagetable *iopt, unsigned long start,
  * Areas must lie wholly inside the range: one that sticks out fails the
  * whole call with -ENOENT and nothing is removed.
  *
+ * Every area of the range is marked as going for the whole call, so no new
+ * pin can start on it and each round only waits for the pins already
+ * there.
+ *
  * Return: 0 (also when nothing was mapped: the caller decides), -ENOENT,
- * -EBUSY when an access would not unpin.
+ * -EDEADLOCK when an access would not unpin.
  */
 int iopt_unmap(struct io_pagetable *iopt, unsigned long start,
 	       unsigned long last, unsigned long *unmapped)
@@ -531,7 +539,7 @@ again:
 			up_read(&iopt->domains_rwsem);
 			pr_warn_ratelimited("iommufd: an access does not unpin IOVA %#lx-%#lx\n",
 					    start, last);
-			return -EBUSY;
+			return -EDEADLOCK;
 		}
 		up_write(&iopt->iova_rwsem);
 		up_read(&iopt->domains_rwsem);
@@ -839,9 +847,9 @@ static int iopt_area_pin(struct iopt_area *area, unsigned long start,
 	unsigned long last_index = iopt_area_index(area, last);
 	int rc;
 
-	/* An area being unmapped is as good as gone already. */
+	/* An area being unmapped takes no new pins (EINVAL, as upstream). */
 	if (area->unmapping)
-		return -ENOENT;
+		return -EINVAL;
 	if (st->write && !(area->iommu_prot & IOMMU_WRITE))
 		return -EPERM;
 	rc = iopt_pages_pin(area->pages, first, last_index, st->out);
@@ -853,12 +861,18 @@ static int iopt_area_pin(struct iopt_area *area, unsigned long start,
 	return 0;
 }
 
+/* @arg, if not NULL, counts the pieces that had no such pin. */
 static int iopt_area_unpin(struct iopt_area *area, unsigned long start,
 			   unsigned long last, void *arg)
 {
-	iopt_pages_unpin(area->pages, iopt_area_index(area, start),
-			 iopt_area_index(area, last));
-	atomic_dec(&area->num_accesses);
+	unsigned int *missing = arg;
+
+	/* A pin that was never made must not count as one gone. */
+	if (iopt_pages_unpin(area->pages, iopt_area_index(area, start),
+			     iopt_area_index(area, last)))
+		atomic_dec(&area->num_accesses);
+	else if (missing)
+		(*missing)++;
 	return 0;
 }
 
@@ -893,18 +907,25 @@ int iopt_access_pin(struct io_pagetable *iopt, unsigned long iova,
  * @iopt: the page table
  * @iova: as pinned
  * @length: as pinned
+ *
+ * Return: false, with a warning, if the range was not pinned so.
  */
-void iopt_access_unpin(struct io_pagetable *iopt, unsigned long iova,
+bool iopt_access_unpin(struct io_pagetable *iopt, unsigned long iova,
 		       unsigned long length)
 {
 	unsigned long last = iova + length - 1, done;
+	unsigned int missing = 0;
 	int rc;
 
-	/* Pinned areas stay mapped, so the walk cannot meet a gap. */
+	/* Pinned areas stay mapped: a gap, as a missing pin, is a caller bug. */
 	down_read(&iopt->iova_rwsem);
-	rc = iopt_walk(iopt, iova, last, &done, iopt_area_unpin, NULL);
+	rc = iopt_walk(iopt, iova, last, &done, iopt_area_unpin, &missing);
 	up_read(&iopt->iova_rwsem);
-	WARN_ON(rc);
+	if (!rc && !missing)
+		return true;
+	pr_warn_ratelimited("iommufd: unpin of IOVA %#lx+%#lx, which was not pinned\n",
+			    iova, length);
+	return false;
 }
 
 struct iopt_rw_state {
@@ -921,7 +942,7 @@ static int iopt_area_rw(struct iopt_area *area, unsigned long start,
 	int rc;
 
 	if (area->unmapping)
-		return -ENOENT;
+		return -EINVAL;
 	if (write && !(area->iommu_prot & IOMMU_WRITE))
 		return -EPERM;
 	rc = iopt_pages_rw(area->pages, iopt_area_offset(area, start),
@@ -954,20 +975,134 @@ int iopt_access_rw(struct io_pagetable *iopt, unsigned long iova, void *data,
 	return rc;
 }
 
-/* The IOVA a domain cannot translate becomes reserved, owned by it. */
-static int iopt_reserve_outside(struct io_pagetable *iopt,
-				struct iommu_domain *domain)
+/*
+ * The IOVA outside a domain's aperture, as up to two ranges in @out;
+ * returns how many. A geometry left all zero is one the driver has not
+ * set (yet: some finish a domain only at attach), and keeps nothing out.
+ * Whether the driver set force_aperture does not matter: an IOVA past the
+ * aperture is never one the IOMMU translates.
+ */
+static unsigned int iopt_outside(struct iommu_domain *domain,
+				 unsigned long out[2][2])
 {
 	unsigned long start = domain->geometry.aperture_start;
 	unsigned long end = domain->geometry.aperture_end;
+	unsigned int n = 0;
+
+	if (!start && !end)
+		return 0;
+	if (start) {
+		out[n][0] = 0;
+		out[n++][1] = start - 1;
+	}
+	if (end != ULONG_MAX) {
+		out[n][0] = end + 1;
+		out[n++][1] = ULONG_MAX;
+	}
+	return n;
+}
+
+/* Hand the reserved ranges of owner @from over to @to. */
+static void iopt_retag_owner(struct io_pagetable *iopt, const void *from,
+			     const void *to)
+{
+	struct interval_tree_node *node;
+	struct iopt_range *range;
+
+	for (node = interval_tree_iter_first(&iopt->reserved_itree, 0,
+					     ULONG_MAX);
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		range = container_of(node, struct iopt_range, node);
+		if (range->owner == from)
+			range->owner = to;
+	}
+}
+
+/*
+ * Reserve the IOVA @domain cannot translate, owned by the domain, in
+ * place of what it reserved before. All or nothing.
+ */
+static int iopt_reserve_outside(struct io_pagetable *iopt,
+				struct iommu_domain *domain)
+{
+	unsigned long out[2][2];
+	unsigned int n, i;
+	char fresh;		/* the new ranges' owner until all are in */
 	int rc = 0;
 
-	if (!domain->geometry.force_aperture)
-		return 0;
-	if (start)
-		rc = iopt_reserve_locked(iopt, 0, start - 1, domain);
-	if (!rc && end != ULONG_MAX)
-		rc = iopt_reserve_locked(iopt, end + 1, ULONG_MAX, domain);
+	n = iopt_outside(domain, out);
+	for (i = 0; i != n && !rc; i++)
+		rc = iopt_reserve_locked(iopt, out[i][0], out[i][1], &fresh);
+	if (rc) {
+		iopt_unreserve_locked(iopt, &fresh);
+		return rc;
+	}
+	iopt_unreserve_locked(iopt, domain);
+	iopt_retag_owner(iopt, &fresh, domain);
+	return 0;
+}
+
+/**
+ * iopt_refresh_domain - follow a domain that changed at attach
+ * @iopt: the page table, which @domain mirrors
+ * @domain: the domain, just attached for the first time
+ *
+ * A driver may set a domain's aperture and page sizes only when the first
+ * device attaches. The IOVA outside the new aperture becomes reserved and
+ * the IOAS's alignment follows the new page sizes.
+ *
+ * Return: 0; -EADDRINUSE when mappings or allowed ranges lie outside the
+ * new aperture, -EINVAL when mappings do not suit the new page sizes, and
+ * nothing changes then; -ENOMEM.
+ */
+int iopt_refresh_domain(struct io_pagetable *iopt, struct iommu_domain *domain)
+{
+	int rc = -EINVAL;
+
+	down_write(&iopt->iova_rwsem);
+	if (iopt_areas_aligned(iopt, 1UL << __ffs(domain->pgsize_bitmap)))
+		rc = iopt_reserve_outside(iopt, domain);
+	if (!rc)
+		iopt->iova_alignment = iopt_wanted_alignment(iopt);
+	up_write(&iopt->iova_rwsem);
+	return rc;
+}
+
+/**
+ * iopt_set_dirty_tracking - turn a domain's dirty tracking on or off
+ * @iopt: the page table the domain mirrors
+ * @domain: a domain with dirty_ops
+ * @enable: on or off
+ *
+ * Hardware keeps the dirty bits it set before tracking was last turned
+ * off; turning it on clears them first, so the first read reports only
+ * what was written from then on.
+ *
+ * Return: 0 or the driver's errno.
+ */
+int iopt_set_dirty_tracking(struct io_pagetable *iopt,
+			    struct iommu_domain *domain, bool enable)
+{
+	const struct iommu_dirty_ops *ops = domain->dirty_ops;
+	struct iommu_iotlb_gather gather;
+	struct iommu_dirty_bitmap dirty;
+	struct iopt_area *area;
+	int rc = 0;
+
+	iommu_iotlb_gather_init(&gather);
+	iommu_dirty_bitmap_init(&dirty, NULL, &gather);
+	/* No map or unmap while the IOMMU switches modes. */
+	down_write(&iopt->iova_rwsem);
+	for (area = iopt_first_area(iopt, 0, ULONG_MAX); enable && area && !rc;
+	     area = iopt_next_area(area, 0, ULONG_MAX))
+		rc = ops->read_and_clear_dirty(domain, area->node.start,
+					       area->node.last -
+					       area->node.start + 1, 0,
+					       &dirty);
+	iommu_iotlb_sync(domain, &gather);
+	if (!rc)
+		rc = ops->set_dirty_tracking(domain, enable);
+	up_write(&iopt->iova_rwsem);
 	return rc;
 }
 

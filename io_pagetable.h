@@ -126,13 +126,17 @@ void iopt_remove_access(struct io_pagetable *iopt,
 			struct iommufd_access *access, u32 iopt_id);
 int iopt_access_pin(struct io_pagetable *iopt, unsigned long iova,
 		    unsigned long length, struct page **out, bool write);
-void iopt_access_unpin(struct io_pagetable *iopt, unsigned long iova,
+bool iopt_access_unpin(struct io_pagetable *iopt, unsigned long iova,
 		       unsigned long length);
 int iopt_access_rw(struct io_pagetable *iopt, unsigned long iova, void *data,
 		   size_t len, unsigned int flags);
 bool iopt_is_mapped(struct io_pagetable *iopt, unsigned long start,
 		    unsigned long last);
 int iopt_add_domain(struct io_pagetable *iopt, struct iommu_domain *domain);
+int iopt_set_dirty_tracking(struct io_pagetable *iopt,
+			    struct iommu_domain *domain, bool enable);
+int iopt_refresh_domain(struct io_pagetable *iopt,
+			struct iommu_domain *domain);
 void iopt_remove_domain(struct io_pagetable *iopt,
 			struct iommu_domain *domain);
 int iopt_set_huge_pages(struct io_pagetable *iopt, bool on);
@@ -146,7 +150,7 @@ void iopt_pages_put(struct iopt_pages *pages);
 
 int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 		   unsigned long last, struct page **out);
-void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
+bool iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
 		      unsigned long last);
 int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt);
 void iopt_area_unfill_domains(struct iopt_area *area,

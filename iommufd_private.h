@@ -16,10 +16,11 @@
  * Two counts guard an object. @holders counts the other objects (and kernel
  * drivers) that point at it for as long as they live; IOMMU_DESTROY refuses
  * such an object with EBUSY. @transient counts the ioctls that are using it
- * right now; a removal withdraws the ID first, so no new borrower appears,
- * then sleeps until the borrowers are gone. A borrower may turn into a
- * holder (iommufd_object_hold()) only while it still has its borrow, so a
- * removal that finds holders after the wait puts the ID back and fails.
+ * right now; IOMMU_DESTROY refuses a borrowed object with EBUSY too. A
+ * kernel owner's removal withdraws the ID first, so no new borrower
+ * appears, then sleeps until the borrowers are gone. A borrower may turn
+ * into a holder (iommufd_object_hold()) only while it still has its
+ * borrow, which for objects a kernel owner removes it never does.
  *
  * Locking: the xarray's own lock protects the ID table and the two counts'
  * transitions seen under it. No other lock is taken inside it.
@@ -197,6 +198,10 @@ struct iommufd_hwpt {
 	/* An automatic one on its way out: no more attaches */
 	bool dying;
 	bool enforce_cache_coherency;
+	/* Under ictx->attach_lock: the domain mirrors the IOAS */
+	bool filled;
+	/* Under ictx->attach_lock: the domain has its software MSI window */
+	bool msi_cookie;
 	/* Among ioas->auto_hwpts, under ictx->attach_lock */
 	struct list_head auto_link;
 };
@@ -210,6 +215,7 @@ struct iommufd_hwpt *iommufd_hwpt_new(struct iommufd_ctx *ictx,
 				      struct iommufd_ioas *ioas,
 				      struct iommufd_device *idev, u32 flags,
 				      bool auto_domain);
+int iommufd_hwpt_fill(struct iommufd_hwpt *hwpt);
 int iommufd_hwpt_alloc_ioctl(struct iommufd_call *call);
 int iommufd_hwpt_set_dirty_ioctl(struct iommufd_call *call);
 int iommufd_hwpt_get_dirty_ioctl(struct iommufd_call *call);

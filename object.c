@@ -7,8 +7,8 @@
 
 #include "iommufd_private.h"
 
-/* A user's DESTROY gives up on borrowers that do not finish in this time. */
-#define IOMMUFD_DRAIN_TIMEOUT	(10 * HZ)
+/* How often a kernel removal says it is still waiting for borrowers. */
+#define IOMMUFD_DRAIN_WARN	(60 * HZ)
 
 static const struct iommufd_object_type_ops *const iommufd_types[] = {
 	[IOMMUFD_OBJ_IOAS] = &iommufd_ioas_type,
@@ -116,9 +116,13 @@ static bool iommufd_object_drained(struct iommufd_object *obj)
  *         IOMMUFD_REMOVE_OWNER for the kernel owner that held it since
  *         it was made
  *
- * A user's removal fails with EBUSY while other objects hold @obj, or when
- * the ioctls borrowing it do not finish in time; the object then stays as
- * it was. A kernel removal waits for as long as the borrowers take.
+ * A user's removal fails at once with EBUSY while other objects hold @obj
+ * or an ioctl is using it; the object then stays as it was. A kernel
+ * removal waits for the ioctls using the object to finish, however long
+ * that takes: they may be using what the owner hands back once this
+ * returns (the device of a driver), so giving up would leave them with
+ * freed memory. It waits in TASK_IDLE, not counted as blocked, and says so
+ * every minute.
  *
  * Return: 0 on success, -ENOENT when the ID names no object, -EBUSY.
  */
@@ -139,7 +143,9 @@ int iommufd_object_remove(struct iommufd_ctx *ictx, struct iommufd_object *obj,
 	}
 	if (flags & IOMMUFD_REMOVE_OWNER)
 		atomic_dec(&found->holders);
-	if (user && atomic_read(&found->holders)) {
+	/* Borrows start under this lock too, so the check is exact. */
+	if (user && (atomic_read(&found->holders) ||
+		     atomic_read(&found->transient))) {
 		xa_unlock(&ictx->objects);
 		return -EBUSY;
 	}
@@ -147,19 +153,12 @@ int iommufd_object_remove(struct iommufd_ctx *ictx, struct iommufd_object *obj,
 	__xa_store(&ictx->objects, id, NULL, 0);
 	xa_unlock(&ictx->objects);
 
-	if (user) {
-		if (!wait_event_timeout(ictx->drain_wq,
+	while (!wait_event_idle_timeout(ictx->drain_wq,
 					iommufd_object_drained(found),
-					IOMMUFD_DRAIN_TIMEOUT) ||
-		    atomic_read(&found->holders)) {
-			/* A borrower became a holder, or never let go. */
-			xa_store(&ictx->objects, id, found, GFP_KERNEL);
-			return -EBUSY;
-		}
-	} else {
-		wait_event(ictx->drain_wq, iommufd_object_drained(found));
-		WARN_ON(atomic_read(&found->holders));
-	}
+					IOMMUFD_DRAIN_WARN))
+		pr_warn("iommufd: removing %s %u waits for an ioctl using it\n",
+			iommufd_types[found->type]->name, id);
+	WARN_ON(atomic_read(&found->holders));
 
 	xa_erase(&ictx->objects, id);
 	iommufd_object_free(found);

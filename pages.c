@@ -284,6 +284,8 @@ static int iopt_pages_fill(struct iopt_pages *pages, unsigned long first,
 			   unsigned long last)
 {
 	unsigned long n = last - first + 1, index = first, i;
+	/* Read once: the test driver may change the limit meanwhile. */
+	unsigned long nbatch = min(n, iopt_batch_pages());
 	struct page **batch;
 	long got;
 	int rc;
@@ -291,8 +293,7 @@ static int iopt_pages_fill(struct iopt_pages *pages, unsigned long first,
 	rc = iopt_pages_charge(pages, n);
 	if (rc)
 		return rc;
-	batch = kmalloc_array(min(n, iopt_batch_pages()), sizeof(*batch),
-			      GFP_KERNEL);
+	batch = kmalloc_array(nbatch, sizeof(*batch), GFP_KERNEL);
 	if (!batch) {
 		rc = -ENOMEM;
 		goto out_uncharge;
@@ -300,8 +301,7 @@ static int iopt_pages_fill(struct iopt_pages *pages, unsigned long first,
 
 	while (index <= last) {
 		got = iopt_pages_gup(pages, index,
-				     min(last - index + 1, iopt_batch_pages()),
-				     batch);
+				     min(last - index + 1, nbatch), batch);
 		if (got <= 0) {
 			rc = got ? got : -EFAULT;
 			break;
@@ -395,7 +395,11 @@ static unsigned long iopt_area_iova_last(struct iopt_area *area,
 	return iopt_area_iova(area, index + 1) - 1;
 }
 
-/* The page @area's storage domain translates page @index to. */
+/*
+ * The page @area's storage domain translates page @index to. The area is
+ * a domain user, so the page is mapped there: a physical address of 0 is
+ * the page at PFN 0 (RAM starts at 0 on some machines), not a hole.
+ */
 static struct page *iopt_area_read_page(struct iopt_area *area,
 					struct iommu_domain *domain,
 					unsigned long index)
@@ -403,8 +407,6 @@ static struct page *iopt_area_read_page(struct iopt_area *area,
 	phys_addr_t phys = iommu_iova_to_phys(domain,
 					      iopt_area_iova(area, index));
 
-	if (WARN_ON_ONCE(!phys))
-		return NULL;
 	return pfn_to_page(PHYS_PFN(phys));
 }
 
@@ -573,20 +575,24 @@ out_unlock:
  * @pages: the memory
  * @first: first page index
  * @last: last page index
+ *
+ * Return: false if no pin of exactly that range exists (a driver bug,
+ * which changes nothing).
  */
-void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
+bool iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
 		      unsigned long last)
 {
 	struct iopt_pages_pin *pin;
 
 	mutex_lock(&pages->mutex);
 	pin = iopt_pages_find_pin(pages, first, last);
-	if (!WARN_ON(!pin) && !--pin->users) {
+	if (pin && !--pin->users) {
 		interval_tree_remove(&pin->node, &pages->pins);
 		kfree(pin);
 		iopt_pages_release(pages, first, last);
 	}
 	mutex_unlock(&pages->mutex);
+	return pin;
 }
 
 /*
@@ -765,12 +771,9 @@ static void iopt_area_unfill_range(struct iopt_area *area,
 		for (pos = index;
 		     iopt_pages_gap(pages, pos, clast, &pos, &gap_last);
 		     pos = gap_last + 1) {
-			for (i = pos; i <= gap_last; i++) {
-				batch[n] = iopt_area_read_page(area, storage,
-							       i);
-				if (batch[n])
-					n++;
-			}
+			for (i = pos; i <= gap_last; i++)
+				batch[n++] = iopt_area_read_page(area, storage,
+								 i);
 			if (gap_last == clast)
 				break;
 		}
@@ -889,16 +892,11 @@ int iopt_area_fill_domain(struct iopt_area *area, struct iommu_domain *domain,
 	for (index = area->first_index; index <= area->last_index && !rc;
 	     index = clast + 1) {
 		clast = iopt_chunk_last(pages, index, area->last_index);
-		for (i = index; i <= clast && !rc; i++) {
+		for (i = index; i <= clast; i++)
 			batch[i - index] = iopt_area_read_page(area,
 							       area->storage_domain,
 							       i);
-			if (!batch[i - index])
-				rc = -EFAULT;
-		}
-		if (!rc)
-			rc = iopt_area_map(area, domain, index, clast, batch,
-					   small);
+		rc = iopt_area_map(area, domain, index, clast, batch, small);
 		if (rc && index != area->first_index)
 			iopt_area_unmap(area, domain, area->first_index,
 					index - 1);

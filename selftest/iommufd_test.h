@@ -32,6 +32,10 @@ enum {
 	IOMMU_TEST_OP_DIRTY = 13,
 	IOMMU_TEST_OP_MD_CHECK_IOTLB = 14,
 	IOMMU_TEST_OP_TRIGGER_IOPF = 15,
+	/* The lab's own, numbered clear of upstream's present and future */
+	IOMMU_TEST_OP_LAB_MSI_COOKIE = 0x100,
+	IOMMU_TEST_OP_LAB_ACCESS_UNPIN = 0x101,
+	IOMMU_TEST_OP_LAB_BORROW = 0x102,
 };
 
 /* The IOVA window every mock domain translates */
@@ -57,13 +61,38 @@ enum {
 	MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0,
 	MOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1,
 	MOCK_FLAGS_DEVICE_PASID = 1 << 2,
+	/*
+	 * The lab's own, clear of upstream's. SHARED_GROUP: the device joins
+	 * the one iommu_group all such devices share, as functions behind a
+	 * conventional PCI bridge do. LATE_FINISH: its domains have no
+	 * aperture, 2 KiB pages and refuse maps until the first attach, which
+	 * gives them MOCK_APERTURE_* without force_aperture and 4 KiB pages,
+	 * as drivers that finish a domain at attach do. SW_MSI: it reports
+	 * an IOMMU_RESV_SW_MSI window at MOCK_SW_MSI_BASE. NO_COHERENCY: its
+	 * IOMMU lacks IOMMU_CAP_CACHE_COHERENCY.
+	 */
+	MOCK_FLAGS_DEVICE_SHARED_GROUP = 1 << 8,
+	MOCK_FLAGS_DEVICE_LATE_FINISH = 1 << 9,
+	MOCK_FLAGS_DEVICE_SW_MSI = 1 << 10,
+	MOCK_FLAGS_DEVICE_NO_COHERENCY = 1 << 11,
 };
 
 #define MOCK_PASID_WIDTH 20
 
-/* iommu_test_access_pages.flags */
+/* The software MSI window of MOCK_FLAGS_DEVICE_SW_MSI devices */
+#define MOCK_SW_MSI_BASE	0x8000000UL
+#define MOCK_SW_MSI_LENGTH	0x100000UL
+
+/*
+ * iommu_test_access_pages.flags. MOCK_FLAGS_ACCESS_LAB_BOUNCE is the lab's
+ * own: when the core takes such a pin of [iova, iova + length) back, the
+ * test access pins the neighbouring range of the same length instead (the
+ * one above if iova / length is even, else the one below), as a driver
+ * that moves its buffer when told to let go of it.
+ */
 enum {
 	MOCK_FLAGS_ACCESS_WRITE = 1 << 0,
+	MOCK_FLAGS_ACCESS_LAB_BOUNCE = 1 << 8,
 	MOCK_FLAGS_ACCESS_SYZ = 1 << 16,
 };
 
@@ -320,6 +349,29 @@ struct iommu_test_access_rw {
 };
 
 /**
+ * struct iommu_test_lab_msi_cookie - IOMMU_TEST_OP_LAB_MSI_COOKIE
+ * @out_cookie: 1 if the domain of page table iommu_test_cmd.id has its
+ *              software MSI cookie, else 0
+ *
+ * IOMMU_TEST_OP_LAB_ACCESS_UNPIN has no struct of its own: it unpins
+ * access_pages.iova and .length on the access of iommu_test_cmd.id
+ * without looking at what the test access pinned, as a buggy driver
+ * could.
+ */
+struct iommu_test_lab_msi_cookie {
+	__u32 out_cookie;
+};
+
+/**
+ * struct iommu_test_lab_borrow - IOMMU_TEST_OP_LAB_BORROW
+ * @ms: how long to keep object iommu_test_cmd.id borrowed, as an ioctl
+ *      stuck in user memory would; a signal ends it early
+ */
+struct iommu_test_lab_borrow {
+	__u32 ms;
+};
+
+/**
  * struct iommu_test_cmd - argument of IOMMU_TEST_CMD
  * @size: sizeof(struct iommu_test_cmd)
  * @op: IOMMU_TEST_OP_*, selects the member of the union
@@ -341,6 +393,8 @@ struct iommu_test_access_rw {
  * @access_pages: for IOMMU_TEST_OP_ACCESS_PAGES
  * @destroy_access_pages: for IOMMU_TEST_OP_DESTROY_ACCESS_PAGES
  * @access_rw: for IOMMU_TEST_OP_ACCESS_RW
+ * @lab_msi_cookie: for IOMMU_TEST_OP_LAB_MSI_COOKIE
+ * @lab_borrow: for IOMMU_TEST_OP_LAB_BORROW
  * @last: marks the end of the mandatory part of the struct
  */
 struct iommu_test_cmd {
@@ -364,6 +418,8 @@ struct iommu_test_cmd {
 		struct iommu_test_access_pages access_pages;
 		struct iommu_test_destroy_access_pages destroy_access_pages;
 		struct iommu_test_access_rw access_rw;
+		struct iommu_test_lab_msi_cookie lab_msi_cookie;
+		struct iommu_test_lab_borrow lab_borrow;
 	};
 	__u32 last;
 };

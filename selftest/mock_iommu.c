@@ -4,7 +4,8 @@
  *
  * A bus of its own ("iommufd_mock") carries software devices. One IOMMU
  * instance, registered against that bus only, probes them: each gets its own
- * iommu_group (generic_device_group()) and starts out in the blocking
+ * iommu_group (generic_device_group()), or with MOCK_FLAGS_DEVICE_SHARED_GROUP
+ * joins the one group such devices share, and starts out in the blocking
  * domain. Paging domains keep their translation in an xarray indexed by IO
  * page number, so the tests can check what the core mapped and play the
  * device side of dirty tracking.
@@ -39,6 +40,7 @@
  *  - mock_dev_create() holds iommu_probe_device_lock only around
  *    iommu_fwspec_init(), as dev_iommu_get() requires. The probe runs from
  *    the bus notifier inside device_add(), under the core's own locks.
+ *  - mock_shared_group_lock covers mock_shared_group while it is made.
  *  - mock_iommu_init() and mock_iommu_exit() run once, at module init and
  *    exit, with no mock device alive at exit.
  */
@@ -77,7 +79,11 @@
 
 #define MOCK_DEV_FLAGS		(MOCK_FLAGS_DEVICE_NO_DIRTY | \
 				 MOCK_FLAGS_DEVICE_HUGE_IOVA | \
-				 MOCK_FLAGS_DEVICE_PASID)
+				 MOCK_FLAGS_DEVICE_PASID | \
+				 MOCK_FLAGS_DEVICE_SHARED_GROUP | \
+				 MOCK_FLAGS_DEVICE_LATE_FINISH | \
+				 MOCK_FLAGS_DEVICE_SW_MSI | \
+				 MOCK_FLAGS_DEVICE_NO_COHERENCY)
 #define MOCK_ALLOC_FLAGS	(IOMMU_HWPT_ALLOC_NEST_PARENT | \
 				 IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
 
@@ -87,11 +93,16 @@ struct mock_dev {
 	struct fwnode_handle *props;	/* software node with pasid-num-bits */
 };
 
-/* A paging domain; the page table is @ptes */
+/*
+ * A paging domain; the page table is @ptes. A domain made for a
+ * MOCK_FLAGS_DEVICE_LATE_FINISH device is @unfinished until its first
+ * attach.
+ */
 struct mock_paging {
 	struct iommu_domain domain;
 	struct xarray ptes;
 	bool track_dirty;
+	bool unfinished;
 };
 
 static const struct bus_type mock_bus = {
@@ -101,6 +112,9 @@ static const struct bus_type mock_bus = {
 
 static struct iommu_device mock_iommu;
 static struct notifier_block mock_bus_nb;
+/* The group of MOCK_FLAGS_DEVICE_SHARED_GROUP devices, made on first use */
+static struct iommu_group *mock_shared_group;
+static DEFINE_MUTEX(mock_shared_group_lock);
 static struct fwnode_handle mock_iommu_fwnode;
 static DEFINE_IDA(mock_dev_ids);
 
@@ -163,6 +177,19 @@ static unsigned long mock_pte_update(struct mock_paging *mp, unsigned long idx,
 
 /* Domain ops */
 
+/*
+ * The first attach of a LATE_FINISH domain settles what it translates.
+ * The core maps nothing before (map_pages() refuses), so no one reads the
+ * fields meanwhile.
+ */
+static void mock_paging_finish(struct mock_paging *mp)
+{
+	mp->domain.pgsize_bitmap = PAGE_SIZE;
+	mp->domain.geometry.aperture_start = MOCK_APERTURE_START;
+	mp->domain.geometry.aperture_end = MOCK_APERTURE_LAST;
+	WRITE_ONCE(mp->unfinished, false);
+}
+
 static int mock_paging_attach(struct iommu_domain *domain, struct device *dev)
 {
 	struct mock_dev *mdev = mock_dev_of(dev);
@@ -172,6 +199,8 @@ static int mock_paging_attach(struct iommu_domain *domain, struct device *dev)
 	/* A domain made for dirty tracking wants devices able to log */
 	if (domain->dirty_ops && (mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
 		return -EINVAL;
+	if (to_mock_paging(domain)->unfinished)
+		mock_paging_finish(to_mock_paging(domain));
 	return 0;
 }
 
@@ -192,6 +221,9 @@ static int mock_paging_map(struct iommu_domain *domain, unsigned long iova,
 	unsigned long extra = 0, n, i;
 	size_t len;
 
+	/* Not finished, it has no page table format to map into yet */
+	if (READ_ONCE(mp->unfinished))
+		return -ENODEV;
 	if (WARN_ON_ONCE(!(pgsize & domain->pgsize_bitmap) ||
 			 !is_power_of_2(pgsize) || !pgcount ||
 			 ((iova | paddr) & (pgsize - 1))))
@@ -302,19 +334,11 @@ static const struct iommu_domain_ops mock_paging_ops = {
 
 static int mock_dirty_enable(struct iommu_domain *domain, bool enable)
 {
-	struct mock_paging *mp = to_mock_paging(domain);
-	unsigned long idx;
-	void *pte;
-
-	/* Each enable starts from a clean log */
-	if (enable && !mp->track_dirty) {
-		xa_for_each(&mp->ptes, idx, pte) {
-			if (xa_to_value(pte) & MOCK_PTE_DIRTY)
-				mock_pte_update(mp, idx, MOCK_PTE_DIRTY, 0);
-			cond_resched();
-		}
-	}
-	WRITE_ONCE(mp->track_dirty, enable);
+	/*
+	 * Like VT-d and AMD hardware, keep the dirty bits of earlier rounds:
+	 * clearing them is the core's job.
+	 */
+	WRITE_ONCE(to_mock_paging(domain)->track_dirty, enable);
 	return 0;
 }
 
@@ -395,11 +419,16 @@ static struct mock_paging *mock_paging_new(struct mock_dev *mdev, bool dirty)
 	mp->domain.ops = &mock_paging_ops;
 	mp->domain.owner = &mock_iommu_ops;
 	mp->domain.pgsize_bitmap = MOCK_IO_PAGE_SIZE;
-	if (mdev && (mdev->flags & MOCK_FLAGS_DEVICE_HUGE_IOVA))
-		mp->domain.pgsize_bitmap |= MOCK_HUGE_PAGE_SIZE;
-	mp->domain.geometry.aperture_start = MOCK_APERTURE_START;
-	mp->domain.geometry.aperture_end = MOCK_APERTURE_LAST;
-	mp->domain.geometry.force_aperture = true;
+	if (mdev && (mdev->flags & MOCK_FLAGS_DEVICE_LATE_FINISH)) {
+		/* No aperture yet; mock_paging_finish() gives it one */
+		mp->unfinished = true;
+	} else {
+		if (mdev && (mdev->flags & MOCK_FLAGS_DEVICE_HUGE_IOVA))
+			mp->domain.pgsize_bitmap |= MOCK_HUGE_PAGE_SIZE;
+		mp->domain.geometry.aperture_start = MOCK_APERTURE_START;
+		mp->domain.geometry.aperture_end = MOCK_APERTURE_LAST;
+		mp->domain.geometry.force_aperture = true;
+	}
 	if (dirty)
 		mp->domain.dirty_ops = &mock_dirty_ops;
 	return mp;
@@ -438,7 +467,7 @@ static bool mock_capable(struct device *dev, enum iommu_cap cap)
 	if (!mdev)
 		return false;
 	if (cap == IOMMU_CAP_CACHE_COHERENCY)
-		return true;
+		return !(mdev->flags & MOCK_FLAGS_DEVICE_NO_COHERENCY);
 	if (cap == IOMMU_CAP_DIRTY_TRACKING)
 		return !(mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY);
 	return false;
@@ -463,13 +492,48 @@ static struct iommu_device *mock_probe(struct device *dev)
 	return &mock_iommu;
 }
 
+/* Alone, or in the group all SHARED_GROUP devices share */
+static struct iommu_group *mock_device_group(struct device *dev)
+{
+	struct iommu_group *group;
+
+	if (!(mock_dev_of(dev)->flags & MOCK_FLAGS_DEVICE_SHARED_GROUP))
+		return generic_device_group(dev);
+	mutex_lock(&mock_shared_group_lock);
+	if (!mock_shared_group) {
+		/* Our reference keeps it, empty or not, until exit */
+		group = iommu_group_alloc();
+		if (IS_ERR(group))
+			goto out_unlock;
+		mock_shared_group = group;
+	}
+	group = iommu_group_ref_get(mock_shared_group);
+out_unlock:
+	mutex_unlock(&mock_shared_group_lock);
+	return group;
+}
+
+static void mock_get_resv_regions(struct device *dev, struct list_head *head)
+{
+	struct iommu_resv_region *msi;
+
+	if (!(mock_dev_of(dev)->flags & MOCK_FLAGS_DEVICE_SW_MSI))
+		return;
+	msi = iommu_alloc_resv_region(MOCK_SW_MSI_BASE, MOCK_SW_MSI_LENGTH,
+				      IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_MMIO,
+				      IOMMU_RESV_SW_MSI, GFP_KERNEL);
+	if (msi)
+		list_add_tail(&msi->list, head);
+}
+
 static const struct iommu_ops mock_iommu_ops = {
 	.capable = mock_capable,
 	.hw_info = mock_hw_info,
 	.domain_alloc_user = mock_alloc_user,
 	.domain_alloc_paging = mock_alloc_paging,
 	.probe_device = mock_probe,
-	.device_group = generic_device_group,
+	.device_group = mock_device_group,
+	.get_resv_regions = mock_get_resv_regions,
 	.default_domain_ops = &mock_paging_ops,
 	.pgsize_bitmap = MOCK_IO_PAGE_SIZE,
 	.owner = THIS_MODULE,
@@ -752,6 +816,8 @@ err_bus:
 
 void mock_iommu_exit(void)
 {
+	if (mock_shared_group)
+		iommu_group_put(mock_shared_group);
 	iommu_device_unregister_bus(&mock_iommu, &mock_bus, &mock_bus_nb);
 	iommu_device_sysfs_remove(&mock_iommu);
 	bus_unregister(&mock_bus);

@@ -42,7 +42,8 @@ void mock_iommu_exit(void);
  * @dev_flags: MOCK_FLAGS_DEVICE_* of iommufd_test.h
  *
  * The device is probed by the mock IOMMU as it is added, and ends up alone in
- * a new iommu_group, attached to the mock blocking domain.
+ * a new iommu_group (or with MOCK_FLAGS_DEVICE_SHARED_GROUP in the shared
+ * one), attached to the mock blocking domain.
  *
  * Return: the device, ERR_PTR(-EINVAL) for an unknown flag, or another
  * ERR_PTR if it could not be added or probed.

@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <linux/capability.h>
 
-#include "kselftest_harness.h"
+#include "lab_harness.h"
 #include "lab_util.h"
 
 FIXTURE(ctx) {
@@ -415,13 +415,18 @@ static void *race_reader(void *arg)
 	return NULL;
 }
 
-/* A DESTROY racing with ioctls that borrow the object waits them out. */
+/*
+ * A DESTROY racing with ioctls that borrow the object either finds it in
+ * use (EBUSY, and it stays whole) or destroys it; the lookups see it whole
+ * or gone, never anything between.
+ */
 TEST_F(ctx, destroy_races_lookups)
 {
 	struct race r = { .fd = self->fd };
+	unsigned long busy = 0;
 	pthread_t th[2];
+	int round, i, rc, tries;
 	void *ret;
-	int round, i;
 
 	for (round = 0; round < 200; round++) {
 		ASSERT_EQ(0, ioas_alloc(self->fd, &r.id));
@@ -430,15 +435,22 @@ TEST_F(ctx, destroy_races_lookups)
 			ASSERT_EQ(0, pthread_create(&th[i], NULL, race_reader,
 						    &r));
 		usleep(round % 7 * 100);
-		EXPECT_EQ(0, obj_destroy(self->fd, r.id));
+		for (tries = 0; (rc = obj_destroy(self->fd, r.id)); tries++) {
+			ASSERT_EQ(EBUSY, rc);
+			busy++;
+			/* Readers that never pause: stop them, then it goes. */
+			if (tries == 1000)
+				__atomic_store_n(&r.stop, true,
+						 __ATOMIC_RELAXED);
+		}
 		__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
 		for (i = 0; i < 2; i++) {
 			ASSERT_EQ(0, pthread_join(th[i], &ret));
 			EXPECT_EQ(NULL, ret);
 		}
 	}
-	TH_LOG("%lu lookups succeeded, %lu found the IOAS gone", r.gets,
-	       r.gone);
+	TH_LOG("%lu lookups succeeded, %lu found the IOAS gone, %lu destroys found it busy",
+	       r.gets, r.gone, busy);
 }
 
 static void *alloc_destroy_loop(void *arg)

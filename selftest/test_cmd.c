@@ -15,7 +15,9 @@
  * cannot miss a pin that is being made.
  */
 #include <linux/anon_inodes.h>
+#include <linux/delay.h>
 #include <linux/file.h>
+#include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 
@@ -44,6 +46,7 @@ struct mock_pin {
 	unsigned long iova;
 	unsigned long length;
 	unsigned int id;
+	bool bounce;		/* MOCK_FLAGS_ACCESS_LAB_BOUNCE */
 };
 
 static void mock_pin_drop(struct mock_access *ma, struct mock_pin *pin)
@@ -53,6 +56,26 @@ static void mock_pin_drop(struct mock_access *ma, struct mock_pin *pin)
 	kfree(pin);
 }
 
+/*
+ * A bouncing pin taken back is made again next door, under the same ID;
+ * if the core refuses, it is gone.
+ */
+static void mock_pin_bounce(struct mock_access *ma, struct mock_pin *pin)
+{
+	unsigned long to = (pin->iova / pin->length) % 2 ?
+				   pin->iova - pin->length :
+				   pin->iova + pin->length;
+
+	list_del(&pin->link);
+	iommufd_access_unpin_pages(ma->access, pin->iova, pin->length);
+	if (iommufd_access_pin_pages(ma->access, to, pin->length, NULL, 0)) {
+		kfree(pin);
+		return;
+	}
+	pin->iova = to;
+	list_add_tail(&pin->link, &ma->pins);
+}
+
 /* The core is unmapping [iova, iova + length): let go of what is inside. */
 static void mock_access_unmap(void *data, unsigned long iova,
 			      unsigned long length)
@@ -60,13 +83,20 @@ static void mock_access_unmap(void *data, unsigned long iova,
 	unsigned long last = iova + length - 1;
 	struct mock_access *ma = data;
 	struct mock_pin *pin, *next;
+	LIST_HEAD(bounced);
 
 	mutex_lock(&ma->lock);
 	list_for_each_entry_safe(pin, next, &ma->pins, link) {
 		if (pin->iova + pin->length - 1 < iova || pin->iova > last)
 			continue;
-		mock_pin_drop(ma, pin);
+		if (pin->bounce)
+			list_move_tail(&pin->link, &bounced);
+		else
+			mock_pin_drop(ma, pin);
 	}
+	/* Each moves once per callback, even to a range inside this one. */
+	list_for_each_entry_safe(pin, next, &bounced, link)
+		mock_pin_bounce(ma, pin);
 	mutex_unlock(&ma->lock);
 }
 
@@ -218,7 +248,8 @@ static int mock_access_pages(struct iommufd_call *call)
 	struct page **pages;
 	int rc;
 
-	if (cmd->access_pages.flags & ~MOCK_FLAGS_ACCESS_WRITE)
+	if (cmd->access_pages.flags &
+	    ~(MOCK_FLAGS_ACCESS_WRITE | MOCK_FLAGS_ACCESS_LAB_BOUNCE))
 		return -EOPNOTSUPP;
 	if (length > MOCK_MAX_XFER)
 		return -ENOMEM;
@@ -256,6 +287,8 @@ static int mock_access_pages(struct iommufd_call *call)
 	if (!rc) {
 		pin->iova = iova;
 		pin->length = length;
+		pin->bounce = cmd->access_pages.flags &
+			      MOCK_FLAGS_ACCESS_LAB_BOUNCE;
 		pin->id = ma->next_pin_id++;
 		cmd->access_pages.out_access_pages_id = pin->id;
 		rc = iommufd_call_reply(call, sizeof(*cmd));
@@ -342,6 +375,24 @@ out_free:
 out_put:
 	fput(ma->file);
 	return rc;
+}
+
+/* Unpin a range the test access may never have pinned, as a buggy driver. */
+static int mock_access_unpin_raw(struct iommufd_call *call)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+	unsigned long iova = cmd->access_pages.iova;
+	unsigned long length = cmd->access_pages.length;
+	struct mock_access *ma;
+
+	if (!length || iova + length < iova)
+		return -EINVAL;
+	ma = mock_access_from_fd(cmd->id);
+	if (IS_ERR(ma))
+		return PTR_ERR(ma);
+	iommufd_access_unpin_pages(ma->access, iova, length);
+	fput(ma->file);
+	return 0;
 }
 
 static int mock_access_replace_ioas(struct iommufd_call *call)
@@ -567,6 +618,36 @@ static int mock_dirty(struct iommufd_call *call)
 	return rc;
 }
 
+static int mock_msi_cookie(struct iommufd_call *call)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+	struct iommufd_hwpt *hwpt;
+	int rc;
+
+	hwpt = mock_hwpt_get(call, cmd->id);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	cmd->lab_msi_cookie.out_cookie = !!hwpt->domain->iova_cookie;
+	rc = iommufd_call_reply(call, sizeof(*cmd));
+	iommufd_object_put(call->ictx, &hwpt->obj);
+	return rc;
+}
+
+static int mock_borrow(struct iommufd_call *call)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+	struct iommufd_object *obj;
+
+	if (cmd->lab_borrow.ms > 60 * MSEC_PER_SEC)
+		return -EINVAL;
+	obj = iommufd_object_get(call->ictx, cmd->id, IOMMUFD_OBJ_ANY);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	msleep_interruptible(cmd->lab_borrow.ms);
+	iommufd_object_put(call->ictx, obj);
+	return 0;
+}
+
 int iommufd_test_cmd(struct iommufd_call *call)
 {
 	struct iommu_test_cmd *cmd = call->cmd;
@@ -598,6 +679,12 @@ int iommufd_test_cmd(struct iommufd_call *call)
 		return mock_check_map(call);
 	case IOMMU_TEST_OP_DIRTY:
 		return mock_dirty(call);
+	case IOMMU_TEST_OP_LAB_MSI_COOKIE:
+		return mock_msi_cookie(call);
+	case IOMMU_TEST_OP_LAB_ACCESS_UNPIN:
+		return mock_access_unpin_raw(call);
+	case IOMMU_TEST_OP_LAB_BORROW:
+		return mock_borrow(call);
 	default:
 		return -EOPNOTSUPP;
 	}
