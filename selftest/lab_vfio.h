@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * QEMU's edu device (PCI 1234:11e8) through VFIO, shared by the lab's
- * programs that drive it: finding it in sysfs, handing it to vfio-pci,
- * finding its VFIO cdev, binding and attaching that to iommufd, mapping its
- * BAR0 and running its DMA engine.
+ * programs that drive it: finding it in sysfs (the one alone in its IOMMU
+ * group, or two that share one), handing it to vfio-pci, finding its VFIO
+ * cdev or group, binding and attaching that to iommufd, mapping its BAR0
+ * and running its DMA engine.
  *
  * The edu device: BAR0 registers 0x80 DMA source, 0x88 destination, 0x90
  * count, 0x98 command (bit 0 run, bit 1 device to RAM); its own buffer sits
@@ -71,7 +72,7 @@ static inline int own_err(int err)
 	return err;
 }
 
-/* ---- the edu device in sysfs --------------------------------------------- */
+/* ---- sysfs --------------------------------------------------------------- */
 
 /* strlcpy(), which the C library may lack. */
 static inline void str_copy(char *dst, size_t len, const char *src)
@@ -112,32 +113,171 @@ static inline int sysfs_write(const char *path, const char *val)
 	return n == (ssize_t)strlen(val) ? 0 : EIO;
 }
 
-/* The address of the first edu device, or ENODEV. */
-static inline int edu_find(char *bdf, size_t len)
+/* ---- IOMMU groups -------------------------------------------------------- */
+
+#define SYSFS_GROUPS "/sys/kernel/iommu_groups"
+
+/* The number of the IOMMU group of @bdf; ENOENT when it has none. */
+static inline int pci_iommu_group(const char *bdf, int *group)
+{
+	char path[PATH_MAX], target[PATH_MAX], *end;
+	const char *name;
+	ssize_t n;
+	long val;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/iommu_group", bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return errno;
+	target[n] = 0;
+	name = strrchr(target, '/');
+	name = name ? name + 1 : target;
+	errno = 0;
+	val = strtol(name, &end, 10);
+	if (errno || end == name || *end || val < 0 || val > INT_MAX)
+		return own_err(EINVAL);
+	*group = val;
+	return 0;
+}
+
+/* How many devices the IOMMU group @group has, or -1 with errno set. */
+static inline int iommu_group_size(int group)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), SYSFS_GROUPS "/%d/devices", group);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+/* Open /dev/vfio/<group> of a group whose devices are bound to vfio-pci. */
+static inline int vfio_group_open(int group, int *fd)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+	*fd = open(path, O_RDWR);
+	return *fd < 0 ? errno : 0;
+}
+
+/* ---- the edu devices in sysfs -------------------------------------------- */
+
+#define EDU_MAX 8			/* edu devices looked at, at most */
+#define BDF_LEN 32
+
+static inline int bdf_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* str_copy() from a name of at most BDF_LEN bytes. */
+static inline void bdf_copy(char *dst, size_t len, const char *src)
+{
+	size_t n = strnlen(src, BDF_LEN - 1);
+
+	if (n > len - 1)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+/* Whether the PCI device @name is an edu. */
+static inline int is_edu(const char *name)
 {
 	unsigned long vendor = 0, device = 0;
 	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/vendor", name);
+	if (read_ulong(path, &vendor) || vendor != EDU_VENDOR)
+		return 0;
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/device", name);
+	return !read_ulong(path, &device) && device == EDU_DEVICE;
+}
+
+/*
+ * The addresses of the edu devices, sorted (sysfs lists them in no
+ * particular order): how many, up to EDU_MAX, or -1 with errno set.
+ */
+static inline int edu_list(char bdfs[][BDF_LEN])
+{
 	struct dirent *de;
 	DIR *dir = opendir(SYSFS_PCI);
-	int rc = ENODEV;
+	int n = 0;
 
 	if (!dir)
-		return errno;
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.')
+		return -1;
+	while ((de = readdir(dir)) && n < EDU_MAX) {
+		if (de->d_name[0] == '.' || !is_edu(de->d_name))
 			continue;
-		snprintf(path, sizeof(path), SYSFS_PCI "/%s/vendor", de->d_name);
-		if (read_ulong(path, &vendor) || vendor != EDU_VENDOR)
-			continue;
-		snprintf(path, sizeof(path), SYSFS_PCI "/%s/device", de->d_name);
-		if (read_ulong(path, &device) || device != EDU_DEVICE)
-			continue;
-		str_copy(bdf, len, de->d_name);
-		rc = 0;
-		break;
+		str_copy(bdfs[n++], BDF_LEN, de->d_name);
 	}
 	closedir(dir);
-	return rc;
+	qsort(bdfs, n, BDF_LEN, bdf_cmp);
+	return n;
+}
+
+/*
+ * The address of the edu device the single-device programs use: the first
+ * one that is alone in its IOMMU group, so that not one of a pair sharing
+ * a group (behind a conventional PCI bridge); failing that (no IOMMU), the
+ * first one. ENODEV when there is none.
+ */
+static inline int edu_find(char *bdf, size_t len)
+{
+	char bdfs[EDU_MAX][BDF_LEN];
+	int i, n = edu_list(bdfs), group = -1;
+
+	if (n < 0)
+		return errno;
+	if (!n)
+		return own_err(ENODEV);
+	for (i = 0; i < n; i++) {
+		if (!pci_iommu_group(bdfs[i], &group) &&
+		    iommu_group_size(group) == 1) {
+			bdf_copy(bdf, len, bdfs[i]);
+			return 0;
+		}
+	}
+	bdf_copy(bdf, len, bdfs[0]);
+	return 0;
+}
+
+/*
+ * Two edu devices in one IOMMU group, @a before @b in address order, and
+ * the number of their group: the first such pair; ENODEV when there is
+ * none.
+ */
+static inline int edu_find_pair(char *a, char *b, size_t len, int *group)
+{
+	char bdfs[EDU_MAX][BDF_LEN];
+	int groups[EDU_MAX];
+	int i, j, n = edu_list(bdfs);
+
+	if (n < 0)
+		return errno;
+	for (i = 0; i < n; i++)
+		if (pci_iommu_group(bdfs[i], &groups[i]))
+			groups[i] = -1;
+	for (i = 0; i < n; i++) {
+		for (j = i + 1; j < n; j++) {
+			if (groups[i] < 0 || groups[i] != groups[j])
+				continue;
+			bdf_copy(a, len, bdfs[i]);
+			bdf_copy(b, len, bdfs[j]);
+			*group = groups[i];
+			return 0;
+		}
+	}
+	return own_err(ENODEV);
 }
 
 /* The name of the driver bound to @bdf, or "" when there is none. */
@@ -356,6 +496,40 @@ static inline int edu_dma(struct edu *edu, uint64_t src, uint64_t dst,
 		usleep(2000);
 	}
 	return 0;
+}
+
+/* ---- the type1 container ----------------------------------------------- */
+
+#define TYPE1_RW (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+
+static inline int type1_map(int fd, uint32_t flags, void *va, uint64_t iova,
+			    uint64_t size)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = flags,
+		.vaddr = (uintptr_t)va,
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioctl_errno(fd, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+static inline int type1_unmap(int fd, uint32_t flags, uint64_t iova,
+			      uint64_t size, uint64_t *unmapped)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.flags = flags,
+		.iova = iova,
+		.size = size,
+	};
+	int rc = ioctl_errno(fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
+
+	if (!rc && unmapped)
+		*unmapped = unmap.size;
+	return rc;
 }
 
 #endif

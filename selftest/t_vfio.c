@@ -21,13 +21,9 @@
 /* The harness' setjmp() trips -Wclobbered in its own wrapper. */
 #pragma GCC diagnostic ignored "-Wclobbered"
 
-#include "kselftest_harness.h"
-#include "lab_util.h"
+#include "lab_harness.h"
+#include "lab_mock.h"
 #include "lab_vfio.h"
-#include "iommufd_test.h"
-
-#define PG 4096UL
-#define KB(bytes) ((long)((bytes) / 1024))
 
 /* The DMA buffer: two pages at a fixed IOVA the edu can reach (< 2^28). */
 #define DMA_IOVA 0x100000UL
@@ -169,38 +165,6 @@ static int type1_info(int fd, struct vfio_iommu_type1_info **out)
 	*out = info;
 	return 0;
 }
-
-static int type1_map(int fd, uint32_t flags, void *va, uint64_t iova,
-		     uint64_t size)
-{
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = flags,
-		.vaddr = (uintptr_t)va,
-		.iova = iova,
-		.size = size,
-	};
-
-	return ioctl_errno(fd, VFIO_IOMMU_MAP_DMA, &map);
-}
-
-static int type1_unmap(int fd, uint32_t flags, uint64_t iova, uint64_t size,
-		       uint64_t *unmapped)
-{
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.flags = flags,
-		.iova = iova,
-		.size = size,
-	};
-	int rc = ioctl_errno(fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
-
-	if (!rc && unmapped)
-		*unmapped = unmap.size;
-	return rc;
-}
-
-#define TYPE1_RW (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 
 /* ---- the edu, end to end ------------------------------------------------- */
 
@@ -569,9 +533,6 @@ TEST_F_TIMEOUT(vfio_edu, legacy_container, 120)
 
 /* ---- the container ioctls on /dev/iommu, with a mock device --------------- */
 
-#define MIB (1UL << 20)
-#define AP_LO ((uint64_t)MOCK_APERTURE_START)
-#define AP_HI ((uint64_t)MOCK_APERTURE_LAST)
 #define MOCK_BUF (16 * PG)
 
 static int vfio_ioas(int fd, uint16_t op, uint32_t *ioas_id)
@@ -586,24 +547,6 @@ static int vfio_ioas(int fd, uint16_t op, uint32_t *ioas_id)
 	if (!rc && ioas_id)
 		*ioas_id = cmd.ioas_id;
 	return rc;
-}
-
-/* Whether the mock page table @hwpt maps [iova, +len) to @va. */
-static int check_map(int fd, uint32_t hwpt, uint64_t iova, void *va,
-		     uint64_t len)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
-		.id = hwpt,
-		.check_map = {
-			.iova = iova,
-			.length = len,
-			.uptr = (uintptr_t)va,
-		},
-	};
-
-	return ioctl_errno(fd, IOMMU_TEST_CMD, &cmd);
 }
 
 FIXTURE(compat_mock) {
@@ -695,7 +638,7 @@ TEST_F(compat_mock, vfio_ioas)
 	id = self->ioas;
 	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_SET, &id));
 	EXPECT_EQ(0, type1_map(self->fd, TYPE1_RW, self->buf, AP_LO, PG));
-	EXPECT_EQ(0, check_map(self->fd, self->hwpt, AP_LO, self->buf, PG));
+	EXPECT_EQ(0, dom_has(self->fd, self->hwpt, AP_LO, PG, self->buf));
 }
 
 TEST_F(compat_mock, extensions)
@@ -817,14 +760,14 @@ TEST_F(compat_mock, map_unmap)
 	ASSERT_EQ(0, ioctl_errno(fd, VFIO_SET_IOMMU,
 				 (void *)VFIO_TYPE1v2_IOMMU));
 	ASSERT_EQ(0, type1_map(fd, TYPE1_RW, self->buf, a, MOCK_BUF));
-	EXPECT_EQ(0, check_map(fd, self->hwpt, a, self->buf, MOCK_BUF));
+	EXPECT_EQ(0, dom_has(fd, self->hwpt, a, MOCK_BUF, self->buf));
 	EXPECT_EQ(self->pin0 + KB(MOCK_BUF), proc_status_kb("VmPin"));
 	/* The same IOVA twice. */
 	EXPECT_EQ(EEXIST, type1_map(fd, TYPE1_RW, self->buf, a + PG, PG));
 
 	ASSERT_EQ(0, type1_unmap(fd, 0, a, MOCK_BUF, &len));
 	EXPECT_EQ(MOCK_BUF, len);
-	EXPECT_NE(0, check_map(fd, self->hwpt, a, self->buf, PG));
+	EXPECT_NE(0, dom_has(fd, self->hwpt, a, PG, self->buf));
 	EXPECT_EQ(self->pin0, proc_status_kb("VmPin"));
 	/* A range with nothing mapped in it unmaps nothing, fine. */
 	len = 1;
@@ -836,16 +779,16 @@ TEST_F(compat_mock, map_unmap)
 			       MOCK_BUF / 2));
 	ASSERT_EQ(0, type1_map(fd, VFIO_DMA_MAP_FLAG_WRITE,
 			       self->buf + MOCK_BUF / 2, b, MOCK_BUF / 2));
-	EXPECT_EQ(0, check_map(fd, self->hwpt, b, self->buf + MOCK_BUF / 2,
-			       MOCK_BUF / 2));
+	EXPECT_EQ(0, dom_has(fd, self->hwpt, b, MOCK_BUF / 2,
+			     self->buf + MOCK_BUF / 2));
 	EXPECT_EQ(EINVAL, type1_unmap(fd, VFIO_DMA_UNMAP_FLAG_ALL, a, 0, &len));
 	EXPECT_EQ(EINVAL, type1_unmap(fd, VFIO_DMA_UNMAP_FLAG_ALL, 0, PG,
 				      &len));
 	ASSERT_EQ(0, type1_unmap(fd, VFIO_DMA_UNMAP_FLAG_ALL, 0, 0, &len));
 	EXPECT_EQ(MOCK_BUF, len);
-	EXPECT_NE(0, check_map(fd, self->hwpt, a, self->buf, PG));
-	EXPECT_NE(0, check_map(fd, self->hwpt, b, self->buf + MOCK_BUF / 2,
-			       PG));
+	EXPECT_NE(0, dom_has(fd, self->hwpt, a, PG, self->buf));
+	EXPECT_NE(0, dom_has(fd, self->hwpt, b, PG,
+			     self->buf + MOCK_BUF / 2));
 	EXPECT_EQ(self->pin0, proc_status_kb("VmPin"));
 	/* Unmapping all of nothing is fine. */
 	ASSERT_EQ(0, type1_unmap(fd, VFIO_DMA_UNMAP_FLAG_ALL, 0, 0, &len));
@@ -921,7 +864,7 @@ TEST_F(compat_mock, unmap_errors)
 	EXPECT_EQ(ENOENT, type1_unmap(fd, 0, AP_LO, MOCK_BUF / 2, &len));
 	EXPECT_EQ(ENOENT, type1_unmap(fd, 0, AP_LO + PG, MOCK_BUF, &len));
 	/* Still all there. */
-	EXPECT_EQ(0, check_map(fd, self->hwpt, AP_LO, self->buf, MOCK_BUF));
+	EXPECT_EQ(0, dom_has(fd, self->hwpt, AP_LO, MOCK_BUF, self->buf));
 	EXPECT_EQ(self->pin0 + KB(MOCK_BUF), proc_status_kb("VmPin"));
 
 	ASSERT_EQ(0, type1_unmap(fd, 0, AP_LO, MOCK_BUF, &len));
@@ -938,16 +881,107 @@ TEST_F(compat_mock, type1_split)
 	ASSERT_EQ(0, type1_map(fd, TYPE1_RW, self->buf, AP_LO, MOCK_BUF));
 	ASSERT_EQ(0, type1_unmap(fd, 0, AP_LO + 4 * PG, 2 * PG, &len));
 	EXPECT_EQ(2 * PG, len);
-	EXPECT_EQ(0, check_map(fd, self->hwpt, AP_LO, self->buf, 4 * PG));
-	EXPECT_NE(0, check_map(fd, self->hwpt, AP_LO + 4 * PG,
-			       self->buf + 4 * PG, PG));
-	EXPECT_EQ(0, check_map(fd, self->hwpt, AP_LO + 6 * PG,
-			       self->buf + 6 * PG, MOCK_BUF - 6 * PG));
+	EXPECT_EQ(0, dom_has(fd, self->hwpt, AP_LO, 4 * PG, self->buf));
+	EXPECT_NE(0, dom_has(fd, self->hwpt, AP_LO + 4 * PG, PG,
+			     self->buf + 4 * PG));
+	EXPECT_EQ(0, dom_has(fd, self->hwpt, AP_LO + 6 * PG, MOCK_BUF - 6 * PG,
+			     self->buf + 6 * PG));
 	EXPECT_EQ(self->pin0 + KB(MOCK_BUF - 2 * PG), proc_status_kb("VmPin"));
 
 	ASSERT_EQ(0, type1_unmap(fd, VFIO_DMA_UNMAP_FLAG_ALL, 0, 0, &len));
 	EXPECT_EQ(MOCK_BUF - 2 * PG, len);
 	EXPECT_EQ(self->pin0, proc_status_kb("VmPin"));
+}
+
+/* ---- a page table of another IOMMU driver -------------------------------- */
+
+/* Inside the mock aperture and below the 28 bits the edu can reach. */
+#define MOCK_IOVA (AP_LO + DMA_IOVA)
+
+/*
+ * One context, two IOMMU drivers: the edu behind VT-d and a mock device
+ * behind the mock IOMMU. Neither device may be attached to, or moved onto,
+ * a page table of the other's driver: that is EINVAL and changes nothing.
+ * An IOAS serves both, each behind an automatic page table of its own
+ * driver.
+ */
+TEST_F_TIMEOUT(vfio_edu, other_driver_hwpt, 120)
+{
+	uint32_t ioas, ioas2, vtd, vtd2, mock, stdev, pt;
+	uint64_t iova = DMA_IOVA;
+	struct mdev md;
+
+	cdev_attach(_metadata, self, &ioas, &vtd);
+	ASSERT_EQ(0, ioas_map(self->iommufd, ioas, self->buf, DMA_SIZE, &iova,
+			      MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA));
+	dma_round_trip(_metadata, self, DMA_IOVA);
+
+	/* A mock device in the same context, on a second IOAS. */
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, &ioas2));
+	ASSERT_EQ(0, dev_add(self->iommufd, ioas2, 0, &md));
+	stdev = md.stdev;
+	mock = md.hwpt;
+	EXPECT_NE(vtd, mock);
+	iova = MOCK_IOVA;
+	ASSERT_EQ(0, ioas_map(self->iommufd, ioas2, self->buf, DMA_SIZE, &iova,
+			      MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA));
+	EXPECT_EQ(0, dom_has(self->iommufd, mock, MOCK_IOVA, DMA_SIZE,
+			     self->buf));
+
+	/* The mock device cannot move onto the VT-d page table, */
+	pt = vtd;
+	EXPECT_EQ(EINVAL, dev_move(self->iommufd, stdev, &pt));
+	EXPECT_EQ(vtd, pt);
+	/* nor can a new one start there. */
+	EXPECT_EQ(EINVAL, dev_add(self->iommufd, vtd, 0, &md));
+	/* Both devices are where they were. */
+	EXPECT_EQ(0, dom_has(self->iommufd, mock, MOCK_IOVA, DMA_SIZE,
+			     self->buf));
+	EXPECT_EQ(EBUSY, obj_destroy(self->iommufd, vtd));
+	dma_round_trip(_metadata, self, DMA_IOVA);
+
+	/* The edu cannot move onto the mock page table, */
+	pt = mock;
+	EXPECT_EQ(EINVAL, vfio_attach(self->devfd, &pt));
+	EXPECT_EQ(mock, pt);
+	dma_round_trip(_metadata, self, DMA_IOVA);
+	/* nor attach to it once detached. */
+	ASSERT_EQ(0, vfio_detach(self->devfd));
+	EXPECT_EQ(ENOENT, obj_destroy(self->iommufd, vtd));
+	pt = mock;
+	EXPECT_EQ(EINVAL, vfio_attach(self->devfd, &pt));
+	EXPECT_EQ(mock, pt);
+
+	/*
+	 * By the IOAS of the mock device, the edu gets a VT-d page table of
+	 * its own next to the mock one, and DMA through it.
+	 */
+	vtd2 = ioas2;
+	ASSERT_EQ(0, vfio_attach(self->devfd, &vtd2));
+	EXPECT_NE(ioas2, vtd2);
+	EXPECT_NE(mock, vtd2);
+	EXPECT_EQ(EBUSY, obj_destroy(self->iommufd, vtd2));
+	dma_round_trip(_metadata, self, MOCK_IOVA);
+	EXPECT_EQ(0, dom_has(self->iommufd, mock, MOCK_IOVA, DMA_SIZE,
+			     self->buf));
+
+	/* By the IOAS, the mock device stays on its own page table, */
+	pt = ioas2;
+	ASSERT_EQ(0, dev_move(self->iommufd, stdev, &pt));
+	EXPECT_EQ(mock, pt);
+	/* and cannot move onto the VT-d one of the same IOAS. */
+	pt = vtd2;
+	EXPECT_EQ(EINVAL, dev_move(self->iommufd, stdev, &pt));
+	EXPECT_EQ(0, dom_has(self->iommufd, mock, MOCK_IOVA, DMA_SIZE,
+			     self->buf));
+	EXPECT_EQ(self->pin0 + KB(DMA_SIZE), proc_status_kb("VmPin"));
+	dma_round_trip(_metadata, self, MOCK_IOVA);
+
+	ASSERT_EQ(0, vfio_detach(self->devfd));
+	edu_close(&self->edu);
+	EXPECT_EQ(0, close(self->devfd));
+	self->devfd = -1;
+	/* The mock device and the mappings go with the context. */
 }
 
 TEST_HARNESS_MAIN

@@ -179,8 +179,12 @@ build_initramfs() {
 # What boot() runs: the kernel image and the QEMU arguments that differ
 # between the tests (emulated VT-d) and the benchmark.
 BZIMAGE=$OUT/bzImage
-# VT-d translates the DMA of the edu device, which the VFIO tests drive.
-QEMU_EXTRA=(-device intel-iommu,intremap=on,caching-mode=on -device edu)
+# VT-d translates the DMA of the edu devices, which the VFIO tests drive:
+# one alone on the root bus, and two behind a conventional PCI-to-PCI
+# bridge, which share the bridge's requester ID and so one IOMMU group.
+QEMU_EXTRA=(-device intel-iommu,intremap=on,caching-mode=on -device edu
+	-device pci-bridge,id=br1,chassis_nr=1
+	-device edu,bus=br1,addr=1.0 -device edu,bus=br1,addr=2.0)
 
 # $1: mode, $2: console log file ("" for interactive)
 boot() {
