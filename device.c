@@ -270,18 +270,20 @@ static bool iommufd_hwpt_suits(struct iommufd_hwpt *hwpt,
 static int iommufd_hwpt_msi(struct iommufd_hwpt *hwpt,
 			    struct iommufd_device *idev)
 {
+	/* Under a nested table the doorbells are mapped in the parent. */
+	struct iommufd_hwpt *paging = iommufd_hwpt_paging(hwpt);
 	phys_addr_t sw_msi;
 	int rc;
 
-	if (hwpt->msi_cookie)
+	if (paging->msi_cookie)
 		return 0;
 	sw_msi = iommufd_device_sw_msi(idev);
 	if (sw_msi == PHYS_ADDR_MAX)
 		return 0;
-	rc = iommu_get_msi_cookie(hwpt->domain, sw_msi);
+	rc = iommu_get_msi_cookie(paging->domain, sw_msi);
 	if (rc)
 		return rc;
-	hwpt->msi_cookie = true;
+	paging->msi_cookie = true;
 	return 0;
 }
 
@@ -292,6 +294,9 @@ static int iommufd_hwpt_msi(struct iommufd_hwpt *hwpt,
  */
 static int iommufd_hwpt_attached(struct iommufd_hwpt *hwpt)
 {
+	/* A nested table maps nothing of ours; its parent does. */
+	if (hwpt->parent)
+		return 0;
 	if (!hwpt->filled)
 		return iommufd_hwpt_fill(hwpt);
 	return iopt_refresh_domain(&hwpt->ioas->iopt, hwpt->domain);
@@ -411,7 +416,7 @@ static int iommufd_device_replace_hwpt(struct iommufd_device *idev,
 			break;
 	}
 	/* A new automatic page table mirrors the IOAS before DMA moves. */
-	if (!rc && !filled)
+	if (!rc && !filled && !hwpt->parent)
 		rc = iommufd_hwpt_fill(hwpt);
 	if (!rc)
 		rc = iommu_group_replace_domain(igroup->group, hwpt->domain);

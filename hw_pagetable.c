@@ -8,6 +8,13 @@
  * device leaves. The user's own, from IOMMU_HWPT_ALLOC, live until the user
  * destroys them, which attached devices prevent (EBUSY).
  *
+ * Nesting: a user's paging page table made with NEST_PARENT may carry
+ * nested ones, each a stage-1 table in the user's memory and in a format
+ * of the IOMMU driver (data_type), translated through the parent's
+ * mappings. A nested page table holds its parent; the IOAS stays the
+ * parent's concern. The user keeps the nested table's caches in step with
+ * its memory through IOMMU_HWPT_INVALIDATE, which the driver carries out.
+ *
  * Locking: ictx->attach_lock covers attachments and the list of automatic
  * page tables of each IOAS; the domain's own mappings follow the locking
  * of io_pagetable.c.
@@ -27,7 +34,10 @@ static void iommufd_hwpt_destroy(struct iommufd_object *obj)
 		iopt_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
 	if (hwpt->domain)
 		iommu_domain_free(hwpt->domain);
-	iommufd_object_release(&hwpt->ioas->obj);
+	if (hwpt->parent)
+		iommufd_object_release(&hwpt->parent->obj);
+	else
+		iommufd_object_release(&hwpt->ioas->obj);
 }
 
 const struct iommufd_object_type_ops iommufd_hwpt_type = {
@@ -91,6 +101,7 @@ struct iommufd_hwpt *iommufd_hwpt_new(struct iommufd_ctx *ictx,
 	iommufd_object_hold(&ioas->obj);
 	INIT_LIST_HEAD(&hwpt->auto_link);
 	hwpt->auto_domain = auto_domain;
+	hwpt->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
 
 	domain = iommufd_domain_alloc(idev->dev, flags);
 	if (IS_ERR(domain)) {
@@ -144,14 +155,94 @@ int iommufd_hwpt_fill(struct iommufd_hwpt *hwpt)
 #define HWPT_ALLOC_FLAGS	(IOMMU_HWPT_ALLOC_NEST_PARENT | \
 				 IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
 
+/*
+ * A nested page table on @parent for @idev, from the driver's @data.
+ * Returned unpublished.
+ */
+static struct iommufd_hwpt *
+iommufd_hwpt_nested_new(struct iommufd_ctx *ictx, struct iommufd_hwpt *parent,
+			struct iommufd_device *idev, u32 flags,
+			const struct iommu_user_data *data)
+{
+	const struct iommu_ops *ops = dev_iommu_ops(idev->dev);
+	struct iommu_domain *domain;
+	struct iommufd_hwpt *hwpt;
+	int rc;
+
+	if (flags || !ops->domain_alloc_user)
+		return ERR_PTR(-EOPNOTSUPP);
+	/* Only a user's paging table made for it, of the device's driver */
+	if (parent->parent || parent->auto_domain || !parent->nest_parent ||
+	    parent->domain->owner != ops)
+		return ERR_PTR(-EINVAL);
+
+	hwpt = iommufd_object_new(ictx, struct iommufd_hwpt, obj,
+				  IOMMUFD_OBJ_HWPT);
+	if (IS_ERR(hwpt))
+		return hwpt;
+	hwpt->ictx = ictx;
+	hwpt->ioas = parent->ioas;
+	hwpt->parent = parent;
+	iommufd_object_hold(&parent->obj);
+	INIT_LIST_HEAD(&hwpt->auto_link);
+	hwpt->enforce_cache_coherency = parent->enforce_cache_coherency;
+
+	domain = ops->domain_alloc_user(idev->dev, 0, parent->domain, data);
+	if (IS_ERR_OR_NULL(domain)) {
+		rc = domain ? PTR_ERR(domain) : -ENOMEM;
+		goto err;
+	}
+	domain->owner = ops;
+	hwpt->domain = domain;
+	/* A driver's nested domain without invalidation is no use to us. */
+	if (WARN_ON_ONCE(domain->type != IOMMU_DOMAIN_NESTED ||
+			 !domain->ops->cache_invalidate_user)) {
+		rc = -EINVAL;
+		goto err;
+	}
+	return hwpt;
+err:
+	iommufd_object_discard_destroy(ictx, &hwpt->obj);
+	return ERR_PTR(rc);
+}
+
+/* A paging page table on @ioas for @idev. Returned unpublished, filled. */
+static struct iommufd_hwpt *
+iommufd_hwpt_paging_new(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
+			struct iommufd_device *idev, u32 flags,
+			const struct iommu_user_data *data)
+{
+	struct iommufd_hwpt *hwpt;
+	int rc;
+
+	/* No driver takes data for a paging domain in 6.12. */
+	if (data->type != IOMMU_HWPT_DATA_NONE || (flags & ~HWPT_ALLOC_FLAGS))
+		return ERR_PTR(-EOPNOTSUPP);
+	mutex_lock(&ictx->attach_lock);
+	hwpt = iommufd_hwpt_new(ictx, ioas, idev, flags, false);
+	if (!IS_ERR(hwpt)) {
+		rc = iommufd_hwpt_fill(hwpt);
+		if (rc) {
+			iommufd_object_discard_destroy(ictx, &hwpt->obj);
+			hwpt = ERR_PTR(rc);
+		}
+	}
+	mutex_unlock(&ictx->attach_lock);
+	return hwpt;
+}
+
 int iommufd_hwpt_alloc_ioctl(struct iommufd_call *call)
 {
 	struct iommu_hwpt_alloc *cmd = call->cmd;
+	const struct iommu_user_data data = {
+		.type = cmd->data_type,
+		.uptr = u64_to_user_ptr(cmd->data_uptr),
+		.len = cmd->data_len,
+	};
 	struct iommufd_object *pt;
-	bool typed;
 	struct iommufd_device *idev;
 	struct iommufd_hwpt *hwpt;
-	struct iommufd_ioas *ioas;
+	bool typed;
 	int rc;
 
 	if (cmd->flags & ~(HWPT_ALLOC_FLAGS | IOMMU_HWPT_FAULT_ID_VALID) ||
@@ -161,9 +252,8 @@ int iommufd_hwpt_alloc_ioctl(struct iommufd_call *call)
 	typed = cmd->data_type != IOMMU_HWPT_DATA_NONE;
 	if (typed != !!cmd->data_len)
 		return -EINVAL;
-	/* Nested page tables and I/O page faults are not offered. */
-	if (cmd->data_type != IOMMU_HWPT_DATA_NONE ||
-	    (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID))
+	/* I/O page faults are not offered. */
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID)
 		return -EOPNOTSUPP;
 
 	idev = iommufd_device_get(call->ictx, cmd->dev_id);
@@ -175,24 +265,25 @@ int iommufd_hwpt_alloc_ioctl(struct iommufd_call *call)
 		rc = -EINVAL;
 		goto out_idev;
 	}
-	if (pt->type != IOMMUFD_OBJ_IOAS) {
-		/* On a page table it would be a nested one. */
-		rc = pt->type == IOMMUFD_OBJ_HWPT ? -EOPNOTSUPP : -EINVAL;
-		goto out_pt;
+	if (pt->type == IOMMUFD_OBJ_IOAS) {
+		hwpt = iommufd_hwpt_paging_new(call->ictx,
+					       container_of(pt,
+							    struct iommufd_ioas,
+							    obj),
+					       idev, cmd->flags, &data);
+	} else if (pt->type == IOMMUFD_OBJ_HWPT && typed) {
+		hwpt = iommufd_hwpt_nested_new(call->ictx,
+					       container_of(pt,
+							    struct iommufd_hwpt,
+							    obj),
+					       idev, cmd->flags, &data);
+	} else {
+		hwpt = ERR_PTR(-EINVAL);
 	}
-	ioas = container_of(pt, struct iommufd_ioas, obj);
-
-	mutex_lock(&call->ictx->attach_lock);
-	hwpt = iommufd_hwpt_new(call->ictx, ioas, idev, cmd->flags, false);
 	rc = PTR_ERR_OR_ZERO(hwpt);
-	if (!rc) {
-		rc = iommufd_hwpt_fill(hwpt);
-		if (rc)
-			iommufd_object_discard_destroy(call->ictx, &hwpt->obj);
-	}
-	mutex_unlock(&call->ictx->attach_lock);
 	if (rc)
 		goto out_pt;
+
 	cmd->out_hwpt_id = hwpt->obj.id;
 	rc = iommufd_call_reply(call, sizeof(*cmd));
 	if (rc)
@@ -219,7 +310,10 @@ int iommufd_hwpt_set_dirty_ioctl(struct iommufd_call *call)
 	if (IS_ERR(hwpt))
 		return PTR_ERR(hwpt);
 	ops = hwpt->domain->dirty_ops;
-	if (!ops)
+	/* Dirty bits live in paging tables: a nested one is no such ID. */
+	if (hwpt->parent)
+		rc = -ENOENT;
+	else if (!ops)
 		rc = -EOPNOTSUPP;
 	else
 		rc = iopt_set_dirty_tracking(&hwpt->ioas->iopt, hwpt->domain,
@@ -273,8 +367,8 @@ int iommufd_hwpt_get_dirty_ioctl(struct iommufd_call *call)
 	walk.hwpt = iommufd_hwpt_get(call->ictx, cmd->hwpt_id);
 	if (IS_ERR(walk.hwpt))
 		return PTR_ERR(walk.hwpt);
-	if (!walk.hwpt->domain->dirty_ops) {
-		rc = -EOPNOTSUPP;
+	if (walk.hwpt->parent || !walk.hwpt->domain->dirty_ops) {
+		rc = walk.hwpt->parent ? -ENOENT : -EOPNOTSUPP;
 		goto out_put;
 	}
 	iopt = &walk.hwpt->ioas->iopt;
@@ -304,22 +398,56 @@ out_put:
 	return rc;
 }
 
+/*
+ * Bounds on one IOMMU_HWPT_INVALIDATE, so no user value makes a driver
+ * loop or scan without limit: the entries are a page each at most (the
+ * size check of a longer one reads its tail), and half a million of them.
+ */
+#define HWPT_INVALIDATE_ENTRY_LEN_MAX	PAGE_SIZE
+#define HWPT_INVALIDATE_ENTRY_NUM_MAX	BIT(19)
+
 int iommufd_hwpt_invalidate_ioctl(struct iommufd_call *call)
 {
 	struct iommu_hwpt_invalidate *cmd = call->cmd;
+	struct iommu_user_data_array array = {
+		.type = cmd->data_type,
+		.uptr = u64_to_user_ptr(cmd->data_uptr),
+		.entry_len = cmd->entry_len,
+		.entry_num = cmd->entry_num,
+	};
 	struct iommufd_hwpt *hwpt;
+	u32 done = 0;
 	int rc;
 
-	if (cmd->__reserved)
-		return -EOPNOTSUPP;
-	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len))
-		return -EINVAL;
-	/* Only nested page tables take invalidations, and none exist here. */
+	if (cmd->__reserved) {
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
+	if (cmd->entry_num &&
+	    (!cmd->data_uptr || !cmd->entry_len ||
+	     cmd->entry_len > HWPT_INVALIDATE_ENTRY_LEN_MAX ||
+	     cmd->entry_num > HWPT_INVALIDATE_ENTRY_NUM_MAX)) {
+		rc = -EINVAL;
+		goto out;
+	}
 	hwpt = iommufd_hwpt_get(call->ictx, cmd->hwpt_id);
-	if (!IS_ERR(hwpt))
-		iommufd_object_put(call->ictx, &hwpt->obj);
-	rc = -ENOENT;
-	cmd->entry_num = 0;
+	if (IS_ERR(hwpt)) {
+		rc = PTR_ERR(hwpt);
+		goto out;
+	}
+	/* Only the user's own tables have caches for the user to keep. */
+	if (!hwpt->parent) {
+		rc = -ENOENT;
+	} else {
+		/* The driver sets entry_num to the entries it carried out. */
+		rc = hwpt->domain->ops->cache_invalidate_user(hwpt->domain,
+							      &array);
+		done = array.entry_num;
+	}
+	iommufd_object_put(call->ictx, &hwpt->obj);
+out:
+	/* How many entries took effect, failed or not. */
+	cmd->entry_num = done;
 	if (iommufd_call_reply(call, sizeof(*cmd)))
 		return -EFAULT;
 	return rc;

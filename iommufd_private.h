@@ -188,11 +188,19 @@ int iommufd_ioas_iova_ranges_ioctl(struct iommufd_call *call);
 int iommufd_ioas_allow_iovas_ioctl(struct iommufd_call *call);
 
 /* hw_pagetable.c */
+/*
+ * A page table. A paging one mirrors @ioas, which it holds. A nested one
+ * (IOMMU_DOMAIN_NESTED, a stage-1 table the user manages) translates
+ * through @parent, which it holds; its @ioas is the parent's, not held.
+ */
 struct iommufd_hwpt {
 	struct iommufd_object obj;
 	struct iommufd_ctx *ictx;
-	struct iommufd_ioas *ioas;	/* held */
+	struct iommufd_ioas *ioas;
+	struct iommufd_hwpt *parent;	/* nested ones only */
 	struct iommu_domain *domain;
+	/* IOMMU_HWPT_ALLOC_NEST_PARENT: nested page tables may sit on it */
+	bool nest_parent;
 	/* Made by an attach to an IOAS; goes with its last device */
 	bool auto_domain;
 	/* An automatic one on its way out: no more attaches */
@@ -208,6 +216,13 @@ struct iommufd_hwpt {
 
 #define iommufd_hwpt_get(ictx, id) \
 	iommufd_get_as(ictx, id, IOMMUFD_OBJ_HWPT, struct iommufd_hwpt)
+
+/* The paging page table under @hwpt: its parent, or itself. */
+static inline struct iommufd_hwpt *
+iommufd_hwpt_paging(struct iommufd_hwpt *hwpt)
+{
+	return hwpt->parent ?: hwpt;
+}
 
 extern const struct iommufd_object_type_ops iommufd_hwpt_type;
 struct iommufd_device;

@@ -105,6 +105,17 @@ struct mock_paging {
 	bool unfinished;
 };
 
+/*
+ * A nested domain over a mock paging one: it translates nothing itself,
+ * but keeps an IOTLB of tags the user sets at allocation and clears with
+ * invalidations, which the tests read back.
+ */
+struct mock_nested {
+	struct iommu_domain domain;
+	struct mock_paging *parent;
+	u32 iotlb[MOCK_NESTED_DOMAIN_IOTLB_NUM];
+};
+
 static const struct bus_type mock_bus = {
 	.name = "iommufd_mock",
 	.dev_name = "iommufd_mock",
@@ -330,6 +341,104 @@ static const struct iommu_domain_ops mock_paging_ops = {
 	.free = mock_paging_free,
 };
 
+/* Nested domains */
+
+static struct mock_nested *to_mock_nested(struct iommu_domain *domain)
+{
+	return container_of(domain, struct mock_nested, domain);
+}
+
+static int mock_nested_attach(struct iommu_domain *domain, struct device *dev)
+{
+	return mock_dev_of(dev) ? 0 : -ENODEV;
+}
+
+static void mock_nested_free(struct iommu_domain *domain)
+{
+	kfree(to_mock_nested(domain));
+}
+
+/* One entry of an invalidation array: all of the IOTLB, or one tag */
+static int mock_nested_invalidate_one(struct mock_nested *mn,
+				      const struct iommu_hwpt_invalidate_selftest *inv)
+{
+	unsigned int i;
+
+	if (inv->flags & ~IOMMU_TEST_INVALIDATE_FLAG_ALL)
+		return -EOPNOTSUPP;
+	if (inv->flags & IOMMU_TEST_INVALIDATE_FLAG_ALL) {
+		for (i = 0; i != MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
+			WRITE_ONCE(mn->iotlb[i], 0);
+		return 0;
+	}
+	if (inv->iotlb_id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX)
+		return -EINVAL;
+	WRITE_ONCE(mn->iotlb[inv->iotlb_id], 0);
+	return 0;
+}
+
+static int mock_nested_invalidate(struct iommu_domain *domain,
+				  struct iommu_user_data_array *array)
+{
+	struct iommu_hwpt_invalidate_selftest inv;
+	unsigned int i;
+	int rc = 0;
+
+	/* The type is checked even for an empty array, as drivers do */
+	if (array->type != IOMMU_HWPT_INVALIDATE_DATA_SELFTEST) {
+		array->entry_num = 0;
+		return -EINVAL;
+	}
+	for (i = 0; i != array->entry_num; i++) {
+		rc = iommu_copy_struct_from_user_array(&inv, array,
+						       IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+						       i, iotlb_id);
+		if (!rc)
+			rc = mock_nested_invalidate_one(to_mock_nested(domain),
+							&inv);
+		if (rc)
+			break;
+		cond_resched();
+	}
+	array->entry_num = i;
+	return rc;
+}
+
+static const struct iommu_domain_ops mock_nested_ops = {
+	.attach_dev = mock_nested_attach,
+	.free = mock_nested_free,
+	.cache_invalidate_user = mock_nested_invalidate,
+};
+
+static struct iommu_domain *
+mock_nested_new(struct iommu_domain *parent,
+		const struct iommu_user_data *user_data)
+{
+	struct iommu_hwpt_selftest data;
+	struct mock_nested *mn;
+	unsigned int i;
+	int rc;
+
+	if (!mock_domain_is_ours(parent))
+		return ERR_PTR(-EINVAL);
+	if (user_data->type != IOMMU_HWPT_DATA_SELFTEST)
+		return ERR_PTR(-EOPNOTSUPP);
+	rc = iommu_copy_struct_from_user(&data, user_data,
+					 IOMMU_HWPT_DATA_SELFTEST, iotlb);
+	if (rc)
+		return ERR_PTR(rc);
+
+	mn = kzalloc(sizeof(*mn), GFP_KERNEL);
+	if (!mn)
+		return ERR_PTR(-ENOMEM);
+	mn->domain.type = IOMMU_DOMAIN_NESTED;
+	mn->domain.ops = &mock_nested_ops;
+	mn->parent = to_mock_paging(parent);
+	for (i = 0; i != MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
+		mn->iotlb[i] = data.iotlb;
+	return &mn->domain;
+}
+
 /* Dirty tracking */
 
 static int mock_dirty_enable(struct iommu_domain *domain, bool enable)
@@ -449,11 +558,16 @@ mock_alloc_user(struct device *dev, u32 flags, struct iommu_domain *parent,
 	bool dirty = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	struct mock_paging *mp;
 
-	/* Nested domains are not offered; a nest parent is a plain one */
-	if (parent || user_data || (flags & ~MOCK_ALLOC_FLAGS))
-		return ERR_PTR(-EOPNOTSUPP);
 	if (!mdev)
 		return ERR_PTR(-ENODEV);
+	if (parent) {
+		if (flags || !user_data)
+			return ERR_PTR(-EOPNOTSUPP);
+		return mock_nested_new(parent, user_data);
+	}
+	/* A nest parent is a plain paging domain; paging takes no data */
+	if (user_data || (flags & ~MOCK_ALLOC_FLAGS))
+		return ERR_PTR(-EOPNOTSUPP);
 	if (dirty && (mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
 		return ERR_PTR(-EOPNOTSUPP);
 	mp = mock_paging_new(mdev, dirty);
@@ -661,6 +775,16 @@ struct device *mock_dev_to_dev(struct mock_dev *mdev)
 bool mock_domain_is_ours(struct iommu_domain *domain)
 {
 	return domain && domain->ops == &mock_paging_ops;
+}
+
+int mock_nested_check_iotlb(struct iommu_domain *domain, unsigned int id,
+			    u32 iotlb)
+{
+	if (!domain || domain->ops != &mock_nested_ops ||
+	    id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX)
+		return -EINVAL;
+	return READ_ONCE(to_mock_nested(domain)->iotlb[id]) == iotlb ? 0 :
+								       -EINVAL;
 }
 
 int mock_domain_check_map(struct iommu_domain *domain, unsigned long iova,

@@ -76,6 +76,18 @@ struct device *mock_dev_to_dev(struct mock_dev *mdev);
 bool mock_domain_is_ours(struct iommu_domain *domain);
 
 /**
+ * mock_nested_check_iotlb() - IOMMU_TEST_OP_MD_CHECK_IOTLB
+ * @domain: any domain
+ * @id: an IOTLB entry, up to MOCK_NESTED_DOMAIN_IOTLB_ID_MAX
+ * @iotlb: the value the entry should hold
+ *
+ * Return: 0 if @domain is a nested mock domain whose entry @id holds
+ * @iotlb; -EINVAL otherwise.
+ */
+int mock_nested_check_iotlb(struct iommu_domain *domain, unsigned int id,
+			    u32 iotlb);
+
+/**
  * mock_domain_check_map() - IOMMU_TEST_OP_MD_CHECK_MAP
  * @domain: a domain for which mock_domain_is_ours() holds
  * @iova: start of the range, a multiple of MOCK_IO_PAGE_SIZE

@@ -984,4 +984,43 @@ TEST_F_TIMEOUT(vfio_edu, other_driver_hwpt, 120)
 	/* The mock device and the mappings go with the context. */
 }
 
+/* ---- nesting through the VT-d driver --------------------------------------- */
+
+/*
+ * Emulated VT-d without scalable mode offers no nesting: a NEST_PARENT
+ * table fails with the driver's own errno, and a VT-d stage-1 table on a
+ * page table not made as a parent fails with ours. Nothing is left.
+ */
+TEST_F_TIMEOUT(vfio_edu, vtd_nesting_refused, 120)
+{
+	struct iommu_hwpt_vtd_s1 s1 = { .addr_width = 48 };
+	struct iommu_hwpt_alloc cmd = { .size = sizeof(cmd) };
+	uint32_t ioas, devid, hwpt;
+	char path[PATH_MAX];
+
+	self->iommufd = open(IOMMU_DEV, O_RDWR);
+	ASSERT_LE(0, self->iommufd);
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, &ioas));
+	ASSERT_EQ(0, cdev_path(self->bdf, path, sizeof(path)));
+	self->devfd = open(path, O_RDWR);
+	ASSERT_LE(0, self->devfd);
+	ASSERT_EQ(0, vfio_bind(self->devfd, self->iommufd, &devid));
+
+	cmd.dev_id = devid;
+	cmd.pt_id = ioas;
+	cmd.flags = IOMMU_HWPT_ALLOC_NEST_PARENT;
+	EXPECT_EQ(EOPNOTSUPP, ioctl_errno(self->iommufd, IOMMU_HWPT_ALLOC,
+					  &cmd));
+	cmd.flags = 0;
+	ASSERT_EQ(0, ioctl_errno(self->iommufd, IOMMU_HWPT_ALLOC, &cmd));
+	hwpt = cmd.out_hwpt_id;
+	cmd.pt_id = hwpt;
+	cmd.data_type = IOMMU_HWPT_DATA_VTD_S1;
+	cmd.data_len = sizeof(s1);
+	cmd.data_uptr = (uintptr_t)&s1;
+	EXPECT_EQ(EINVAL, ioctl_errno(self->iommufd, IOMMU_HWPT_ALLOC, &cmd));
+	EXPECT_EQ(0, obj_destroy(self->iommufd, hwpt));
+	EXPECT_EQ(0, obj_destroy(self->iommufd, ioas));
+}
+
 TEST_HARNESS_MAIN

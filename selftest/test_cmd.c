@@ -618,6 +618,21 @@ static int mock_dirty(struct iommufd_call *call)
 	return rc;
 }
 
+static int mock_check_iotlb(struct iommufd_call *call)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+	struct iommufd_hwpt *hwpt;
+	int rc;
+
+	hwpt = iommufd_hwpt_get(call->ictx, cmd->id);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	rc = mock_nested_check_iotlb(hwpt->domain, cmd->check_iotlb.id,
+				     cmd->check_iotlb.iotlb);
+	iommufd_object_put(call->ictx, &hwpt->obj);
+	return rc;
+}
+
 static int mock_msi_cookie(struct iommufd_call *call)
 {
 	struct iommu_test_cmd *cmd = call->cmd;
@@ -679,6 +694,8 @@ int iommufd_test_cmd(struct iommufd_call *call)
 		return mock_check_map(call);
 	case IOMMU_TEST_OP_DIRTY:
 		return mock_dirty(call);
+	case IOMMU_TEST_OP_MD_CHECK_IOTLB:
+		return mock_check_iotlb(call);
 	case IOMMU_TEST_OP_LAB_MSI_COOKIE:
 		return mock_msi_cookie(call);
 	case IOMMU_TEST_OP_LAB_ACCESS_UNPIN:
