@@ -43,7 +43,17 @@ USER_CFLAGS := -static -O2 -g -Wall -Wextra -Wno-unused-parameter \
 	-I$(CURDIR)/include/uapi -I$(CURDIR)/selftest -I$(HARNESS)
 USER_PROGS := $(patsubst selftest/%.c,$(USER_OUT)/%,$(wildcard selftest/t_*.c)) \
 	$(USER_OUT)/uapi_layout $(USER_OUT)/demo $(USER_OUT)/bench \
-	$(USER_OUT)/bench_vfio
+	$(USER_OUT)/bench_vfio $(USER_OUT)/iommufd $(USER_OUT)/iommufd_fail_nth
+
+# The selftests shipped in the kernel source, unmodified, built against our
+# headers: a staging copy lays them out as in the tree (they include the
+# harness and iommufd_test.h by relative paths), with a harness whose
+# default per-test timeout is ours rather than 30 s.
+SHIP_SRC := $(HARNESS)
+SHIP_DIR := $(USER_OUT)/.shipped
+SHIP_TESTS := $(SHIP_DIR)/tools/testing/selftests
+SHIP_CFLAGS := -static -O2 -Wall -Wno-unused-function -D_GNU_SOURCE -pthread \
+	-I$(CURDIR)/include/uapi
 
 .PHONY: all run check kernel shell bench user lint clean
 all: check
@@ -68,6 +78,24 @@ $(USER_OUT)/bench: tools/bench.c selftest/iommufd_test.h include/uapi/linux/iomm
 $(USER_OUT)/bench_vfio: tools/bench_vfio.c selftest/*.h include/uapi/linux/iommufd.h
 	@mkdir -p $(USER_OUT)
 	$(CC) $(USER_CFLAGS) -o $@ $<
+
+$(SHIP_DIR)/stamp: $(SHIP_SRC)/iommu/iommufd.c $(SHIP_SRC)/iommu/iommufd_fail_nth.c \
+		$(SHIP_SRC)/iommu/iommufd_utils.h $(SHIP_SRC)/kselftest_harness.h \
+		selftest/iommufd_test.h
+	@rm -rf $(SHIP_DIR)
+	@mkdir -p $(SHIP_TESTS)/iommu $(SHIP_DIR)/drivers/iommu/iommufd
+	cp $(SHIP_SRC)/iommu/iommufd.c $(SHIP_SRC)/iommu/iommufd_fail_nth.c \
+		$(SHIP_SRC)/iommu/iommufd_utils.h $(SHIP_TESTS)/iommu/
+	cp $(SHIP_SRC)/kselftest.h $(SHIP_TESTS)/
+	sed 's/^#define TEST_TIMEOUT_DEFAULT 30$$/#define TEST_TIMEOUT_DEFAULT 600/' \
+		$(SHIP_SRC)/kselftest_harness.h >$(SHIP_TESTS)/kselftest_harness.h
+	grep -q '^#define TEST_TIMEOUT_DEFAULT 600$$' $(SHIP_TESTS)/kselftest_harness.h
+	cp selftest/iommufd_test.h $(SHIP_DIR)/drivers/iommu/iommufd/
+	@touch $@
+
+$(USER_OUT)/iommufd $(USER_OUT)/iommufd_fail_nth: $(SHIP_DIR)/stamp \
+		include/uapi/linux/iommufd.h
+	$(CC) $(SHIP_CFLAGS) -o $@ $(SHIP_TESTS)/iommu/$(notdir $@).c
 
 lint:
 	@tools/lint.sh
