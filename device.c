@@ -77,6 +77,7 @@ static void iommufd_device_destroy(struct iommufd_object *obj)
 		container_of(obj, struct iommufd_device, obj);
 	struct iommufd_ctx *ictx = idev->ictx;
 
+	atomic_dec(&idev->igroup->owned);
 	iommu_device_release_dma_owner(idev->dev);
 	mutex_lock(&ictx->attach_lock);
 	iommufd_group_put(idev->igroup);
@@ -143,6 +144,8 @@ struct iommufd_device *__iommufd_device_bind(struct iommufd_ctx *ictx,
 		rc = PTR_ERR(idev);
 		goto out_owner;
 	}
+	/* Only now does the context own the group's DMA. */
+	atomic_inc(&igroup->owned);
 	idev->ictx = ictx;
 	idev->igroup = igroup;
 	idev->dev = dev;
@@ -392,7 +395,6 @@ static int iommufd_device_replace_hwpt(struct iommufd_device *idev,
 	struct iommufd_hwpt *old = igroup->hwpt;
 	bool other_ioas = old && old->ioas != hwpt->ioas;
 	struct iommufd_device *cur;
-	bool filled = hwpt->filled;
 	int rc = 0;
 
 	lockdep_assert_held(&idev->ictx->attach_lock);
@@ -416,15 +418,16 @@ static int iommufd_device_replace_hwpt(struct iommufd_device *idev,
 			break;
 	}
 	/* A new automatic page table mirrors the IOAS before DMA moves. */
-	if (!rc && !filled && !hwpt->parent)
+	if (!rc && !hwpt->filled && !hwpt->parent)
 		rc = iommufd_hwpt_fill(hwpt);
 	if (!rc)
 		rc = iommu_group_replace_domain(igroup->group, hwpt->domain);
-	if (!rc && filled) {
+	/* The driver may have finished the domain just now. */
+	if (!rc && !hwpt->parent) {
 		rc = iopt_refresh_domain(&hwpt->ioas->iopt, hwpt->domain);
-		if (rc)
-			WARN_ON(iommu_group_replace_domain(igroup->group,
-							   old->domain));
+		if (rc && iommu_group_replace_domain(igroup->group,
+						     old->domain))
+			dev_err(idev->dev, "iommufd: cannot return to the page table it left\n");
 	}
 	if (rc) {
 		if (other_ioas)
@@ -609,16 +612,22 @@ EXPORT_SYMBOL_NS_GPL(iommufd_device_unbind, IOMMUFD);
  * @ictx: the context
  * @group: the group
  *
+ * Only a device whose bind took the group's DMA ownership counts: VFIO's
+ * hot reset trusts the answer as proof that the context owns the group.
+ *
  * Return: true if a device of @group is bound to @ictx.
  */
 bool iommufd_ctx_has_group(struct iommufd_ctx *ictx, struct iommu_group *group)
 {
+	struct iommufd_group *igroup;
 	bool found;
 
 	if (!ictx || !group)
 		return false;
+	/* The xarray's lock keeps the entry from being freed meanwhile. */
 	xa_lock(&ictx->groups);
-	found = xa_load(&ictx->groups, iommu_group_id(group));
+	igroup = xa_load(&ictx->groups, iommu_group_id(group));
+	found = igroup && atomic_read(&igroup->owned);
 	xa_unlock(&ictx->groups);
 	return found;
 }

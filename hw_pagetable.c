@@ -134,7 +134,8 @@ err:
 
 /**
  * iommufd_hwpt_fill - make a new page table mirror its IOAS
- * @hwpt: a page table from iommufd_hwpt_new(), not filled yet
+ * @hwpt: a page table from iommufd_hwpt_new(), not filled yet; under
+ *        ictx->attach_lock, unless nobody else can see it yet
  *
  * Everything the IOAS maps is mapped into the domain, and every later map
  * and unmap reaches it, until the page table is destroyed.
@@ -145,7 +146,6 @@ int iommufd_hwpt_fill(struct iommufd_hwpt *hwpt)
 {
 	int rc;
 
-	lockdep_assert_held(&hwpt->ictx->attach_lock);
 	rc = iopt_add_domain(&hwpt->ioas->iopt, hwpt->domain);
 	if (!rc)
 		hwpt->filled = true;
@@ -169,7 +169,7 @@ iommufd_hwpt_nested_new(struct iommufd_ctx *ictx, struct iommufd_hwpt *parent,
 	struct iommufd_hwpt *hwpt;
 	int rc;
 
-	if (flags || !ops->domain_alloc_user)
+	if (flags || !data->len || !ops->domain_alloc_user)
 		return ERR_PTR(-EOPNOTSUPP);
 	/* Only a user's paging table made for it, of the device's driver */
 	if (parent->parent || parent->auto_domain || !parent->nest_parent ||
@@ -218,16 +218,18 @@ iommufd_hwpt_paging_new(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	/* No driver takes data for a paging domain in 6.12. */
 	if (data->type != IOMMU_HWPT_DATA_NONE || (flags & ~HWPT_ALLOC_FLAGS))
 		return ERR_PTR(-EOPNOTSUPP);
-	mutex_lock(&ictx->attach_lock);
 	hwpt = iommufd_hwpt_new(ictx, ioas, idev, flags, false);
-	if (!IS_ERR(hwpt)) {
-		rc = iommufd_hwpt_fill(hwpt);
-		if (rc) {
-			iommufd_object_discard_destroy(ictx, &hwpt->obj);
-			hwpt = ERR_PTR(rc);
-		}
+	if (IS_ERR(hwpt))
+		return hwpt;
+	/*
+	 * Unpublished, nobody else can reach it: filling, which pins the
+	 * whole IOAS, holds up no attach of the context.
+	 */
+	rc = iommufd_hwpt_fill(hwpt);
+	if (rc) {
+		iommufd_object_discard_destroy(ictx, &hwpt->obj);
+		return ERR_PTR(rc);
 	}
-	mutex_unlock(&ictx->attach_lock);
 	return hwpt;
 }
 
@@ -271,7 +273,7 @@ int iommufd_hwpt_alloc_ioctl(struct iommufd_call *call)
 							    struct iommufd_ioas,
 							    obj),
 					       idev, cmd->flags, &data);
-	} else if (pt->type == IOMMUFD_OBJ_HWPT && typed) {
+	} else if (pt->type == IOMMUFD_OBJ_HWPT) {
 		hwpt = iommufd_hwpt_nested_new(call->ictx,
 					       container_of(pt,
 							    struct iommufd_hwpt,

@@ -1091,17 +1091,21 @@ int iopt_set_dirty_tracking(struct io_pagetable *iopt,
 
 	iommu_iotlb_gather_init(&gather);
 	iommu_dirty_bitmap_init(&dirty, NULL, &gather);
-	/* No map or unmap while the IOMMU switches modes. */
-	down_write(&iopt->iova_rwsem);
+	/* The walk reads the areas only: maps and pins may go on. */
+	down_read(&iopt->iova_rwsem);
 	for (area = iopt_first_area(iopt, 0, ULONG_MAX); enable && area && !rc;
 	     area = iopt_next_area(area, 0, ULONG_MAX))
 		rc = ops->read_and_clear_dirty(domain, area->node.start,
 					       area->node.last -
 					       area->node.start + 1, 0,
 					       &dirty);
+	up_read(&iopt->iova_rwsem);
 	iommu_iotlb_sync(domain, &gather);
-	if (!rc)
-		rc = ops->set_dirty_tracking(domain, enable);
+	if (rc)
+		return rc;
+	/* No map or unmap while the IOMMU switches modes. */
+	down_write(&iopt->iova_rwsem);
+	rc = ops->set_dirty_tracking(domain, enable);
 	up_write(&iopt->iova_rwsem);
 	return rc;
 }

@@ -239,6 +239,8 @@ int iommufd_hwpt_invalidate_ioctl(struct iommufd_call *call);
 /* device.c */
 struct iommufd_group {
 	unsigned int users;		/* bound devices, under attach_lock */
+	/* Of those, the ones whose DMA the context owns: iommufd_ctx_has_group */
+	atomic_t owned;
 	struct iommufd_ctx *ictx;
 	struct iommu_group *group;
 	/* Under ictx->attach_lock: */

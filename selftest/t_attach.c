@@ -261,6 +261,25 @@ TEST_F(attach, late_finish_empty_and_outside)
 	EXPECT_EQ(0, obj_destroy(self->fd, a.stdev));
 }
 
+/* Replace onto a table made for it: the domain is finished by the replace. */
+TEST_F(attach, late_finish_replace)
+{
+	uint32_t second, pt;
+	struct mdev a;
+
+	ASSERT_EQ(0, dev_add(self->fd, self->ioas, LATE, &a));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &second));
+	pt = second;
+	ASSERT_EQ(0, dev_move(self->fd, a.stdev, &pt));
+	EXPECT_NE(a.hwpt, pt);
+	EXPECT_TRUE(ranges_are(self->fd, second, aperture, 1));
+	EXPECT_EQ(PG, alignment_of(self->fd, second));
+	ASSERT_EQ(0, map_at(self->fd, second, self->buf, BUF_SZ, AT(2)));
+	EXPECT_EQ(0, dom_has(self->fd, pt, AT(2), BUF_SZ, self->buf));
+	EXPECT_EQ(0, obj_destroy(self->fd, a.stdev));
+	EXPECT_EQ(0, obj_destroy(self->fd, second));
+}
+
 /* ---- software MSI windows ------------------------------------------------ */
 
 TEST_F(attach, sw_msi_window_and_cookie)

@@ -140,6 +140,9 @@ TEST_F(nest, alloc_errors)
 	EXPECT_EQ(EINVAL, nested_alloc(self->fd, self->dev.idev, self->parent,
 				       0, IOMMU_HWPT_DATA_SELFTEST, &data, 0,
 				       &out));
+	/* On a page table, no data is no nested table to make. */
+	EXPECT_EQ(EOPNOTSUPP, pt_alloc(self->fd, self->dev.idev, self->parent,
+				       0, &out));
 	/* A type the driver does not know, short data, data it cannot read. */
 	EXPECT_EQ(EOPNOTSUPP, nested_alloc(self->fd, self->dev.idev,
 					   self->parent, 0,
