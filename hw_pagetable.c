@@ -8,6 +8,9 @@
  * device leaves. The user's own, from IOMMU_HWPT_ALLOC, live until the user
  * destroys them, which attached devices prevent (EBUSY).
  *
+ * A page table made with IOMMU_HWPT_FAULT_ID_VALID holds a fault queue and
+ * reports its domain's I/O page faults there (fault_queue.c).
+ *
  * Locking: ictx->attach_lock covers attachments and the list of automatic
  * page tables of each IOAS; the domain's own mappings follow the locking
  * of io_pagetable.c.
@@ -27,6 +30,7 @@ static void iommufd_hwpt_destroy(struct iommufd_object *obj)
 		iopt_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
 	if (hwpt->domain)
 		iommu_domain_free(hwpt->domain);
+	iommufd_fault_unbind(hwpt);
 	iommufd_object_release(&hwpt->ioas->obj);
 }
 
@@ -161,9 +165,8 @@ int iommufd_hwpt_alloc_ioctl(struct iommufd_call *call)
 	typed = cmd->data_type != IOMMU_HWPT_DATA_NONE;
 	if (typed != !!cmd->data_len)
 		return -EINVAL;
-	/* Nested page tables and I/O page faults are not offered. */
-	if (cmd->data_type != IOMMU_HWPT_DATA_NONE ||
-	    (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID))
+	/* Nested page tables are not offered. */
+	if (cmd->data_type != IOMMU_HWPT_DATA_NONE)
 		return -EOPNOTSUPP;
 
 	idev = iommufd_device_get(call->ictx, cmd->dev_id);
@@ -181,12 +184,22 @@ int iommufd_hwpt_alloc_ioctl(struct iommufd_call *call)
 		goto out_pt;
 	}
 	ioas = container_of(pt, struct iommufd_ioas, obj);
+	/* As 6.12: a nest parent does not take faults, the nested one does. */
+	if ((cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) &&
+	    (cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT)) {
+		rc = -EOPNOTSUPP;
+		goto out_pt;
+	}
 
 	mutex_lock(&call->ictx->attach_lock);
-	hwpt = iommufd_hwpt_new(call->ictx, ioas, idev, cmd->flags, false);
+	/* Where faults go is ours to handle, not the driver's. */
+	hwpt = iommufd_hwpt_new(call->ictx, ioas, idev,
+				cmd->flags & ~IOMMU_HWPT_FAULT_ID_VALID, false);
 	rc = PTR_ERR_OR_ZERO(hwpt);
 	if (!rc) {
 		rc = iommufd_hwpt_fill(hwpt);
+		if (!rc && (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID))
+			rc = iommufd_fault_bind(hwpt, cmd->fault_id);
 		if (rc)
 			iommufd_object_discard_destroy(call->ictx, &hwpt->obj);
 	}
