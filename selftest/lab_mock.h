@@ -126,6 +126,38 @@ static inline int pt_alloc(int fd, uint32_t idev, uint32_t pt, uint32_t flags,
 	return rc;
 }
 
+/* A fault queue: its object ID and its file. */
+static inline int fault_alloc(int fd, uint32_t *id, int *ffd)
+{
+	struct iommu_fault_alloc cmd = { .size = sizeof(cmd) };
+	int rc = ioctl_errno(fd, IOMMU_FAULT_QUEUE_ALLOC, &cmd);
+
+	if (!rc) {
+		*id = cmd.out_fault_id;
+		*ffd = cmd.out_fault_fd;
+	}
+	return rc;
+}
+
+/* IOMMU_HWPT_ALLOC reporting to fault queue @fault_id, given FAULT_ID_VALID */
+static inline int pt_alloc_fault(int fd, uint32_t idev, uint32_t pt,
+				 uint32_t flags, uint32_t fault_id,
+				 uint32_t *hwpt)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = idev,
+		.pt_id = pt,
+		.fault_id = fault_id,
+	};
+	int rc = ioctl_errno(fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	if (!rc)
+		*hwpt = cmd.out_hwpt_id;
+	return rc;
+}
+
 static inline int map_at(int fd, uint32_t ioas, const void *va, uint64_t len,
 			 uint64_t iova)
 {

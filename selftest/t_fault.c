@@ -30,35 +30,6 @@
 
 /* ---- wrappers ------------------------------------------------------------ */
 
-static int fault_alloc(int fd, uint32_t *id, int *ffd)
-{
-	struct iommu_fault_alloc cmd = { .size = sizeof(cmd) };
-	int rc = ioctl_errno(fd, IOMMU_FAULT_QUEUE_ALLOC, &cmd);
-
-	if (!rc) {
-		*id = cmd.out_fault_id;
-		*ffd = cmd.out_fault_fd;
-	}
-	return rc;
-}
-
-static int pt_alloc_fault(int fd, uint32_t idev, uint32_t pt, uint32_t flags,
-			  uint32_t fault_id, uint32_t *hwpt)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = idev,
-		.pt_id = pt,
-		.fault_id = fault_id,
-	};
-	int rc = ioctl_errno(fd, IOMMU_HWPT_ALLOC, &cmd);
-
-	if (!rc)
-		*hwpt = cmd.out_hwpt_id;
-	return rc;
-}
-
 static int request(int fd, uint32_t op, uint32_t idev, uint32_t pasid,
 		   uint32_t grpid, uint32_t perm, uint64_t addr)
 {
