@@ -53,9 +53,7 @@
 #include "../iommu-priv.h"
 #include "iommufd_private.h"
 
-/* User space answers with the core's own codes, and sees its permissions. */
-static_assert((int)IOMMUFD_PAGE_RESP_SUCCESS == (int)IOMMU_PAGE_RESP_SUCCESS);
-static_assert((int)IOMMUFD_PAGE_RESP_INVALID == (int)IOMMU_PAGE_RESP_INVALID);
+/* A request's permissions reach user space as the core has them. */
 static_assert(IOMMU_PGFAULT_PERM_READ == IOMMU_FAULT_PERM_READ);
 static_assert(IOMMU_PGFAULT_PERM_WRITE == IOMMU_FAULT_PERM_WRITE);
 static_assert(IOMMU_PGFAULT_PERM_EXEC == IOMMU_FAULT_PERM_EXEC);
@@ -290,19 +288,37 @@ static ssize_t iommufd_fault_read(struct file *file, char __user *buf,
 	return done ? done : rc;
 }
 
+/*
+ * The two answers user space may give; FAILURE, which stops the device's
+ * page requests altogether, is not one of them.
+ */
+static int iommufd_resp_code(u32 code, enum iommu_page_response_code *out)
+{
+	switch (code) {
+	case IOMMUFD_PAGE_RESP_SUCCESS:
+		*out = IOMMU_PAGE_RESP_SUCCESS;
+		return 0;
+	case IOMMUFD_PAGE_RESP_INVALID:
+		*out = IOMMU_PAGE_RESP_INVALID;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 static int iommufd_fault_respond(struct iommufd_fault *fault,
 				 const struct iommu_hwpt_page_response *resp)
 {
+	enum iommu_page_response_code code;
 	struct iommufd_pgreq *req;
 
 	lockdep_assert_held(&fault->mutex);
-	if (resp->code != IOMMUFD_PAGE_RESP_SUCCESS &&
-	    resp->code != IOMMUFD_PAGE_RESP_INVALID)
+	if (iommufd_resp_code(resp->code, &code))
 		return -EINVAL;
 	req = xa_erase(&fault->awaiting, resp->cookie);
 	if (!req)
 		return -EINVAL;
-	iommufd_pgreq_answer(req, resp->code);
+	iommufd_pgreq_answer(req, code);
 	return 0;
 }
 
