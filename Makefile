@@ -22,6 +22,7 @@ iommufd-y := \
 	hw_pagetable.o \
 	pages.o \
 	device.o \
+	fault_queue.o \
 	access.o \
 	vfio_compat.o
 

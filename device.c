@@ -11,6 +11,10 @@
  * Each attached device holds its page table and keeps its reserved IOVA
  * regions reserved in the page table's IOAS.
  *
+ * A device attached to a page table with a fault queue has its I/O page
+ * faults turned on; fault_queue.c does that, and every domain change, so
+ * that the core finds the fault handler.
+ *
  * Locking: ictx->attach_lock serializes binds, unbinds, attaches,
  * replaces and detaches of the context, and covers the iommufd_group
  * fields. It is taken outside the io_pagetable locks.
@@ -325,14 +329,17 @@ static int iommufd_device_attach_hwpt(struct iommufd_device *idev,
 	rc = iommufd_hwpt_msi(hwpt, idev);
 	if (rc)
 		goto err_unreserve;
+	rc = iommufd_fault_dev_enter(idev, hwpt);
+	if (rc)
+		goto err_unreserve;
 	if (!igroup->hwpt) {
-		rc = iommu_attach_group(hwpt->domain, igroup->group);
+		rc = iommufd_fault_group_attach(hwpt, igroup->group);
 		if (rc)
-			goto err_unreserve;
+			goto err_leave;
 		rc = iommufd_hwpt_attached(hwpt);
 		if (rc) {
-			iommu_detach_group(hwpt->domain, igroup->group);
-			goto err_unreserve;
+			iommufd_fault_group_detach(hwpt, igroup->group);
+			goto err_leave;
 		}
 		igroup->hwpt = hwpt;
 	}
@@ -340,6 +347,8 @@ static int iommufd_device_attach_hwpt(struct iommufd_device *idev,
 	iommufd_object_hold(&hwpt->obj);
 	return 0;
 
+err_leave:
+	iommufd_fault_dev_leave(idev, hwpt, NULL);
 err_unreserve:
 	iopt_unreserve_owner(&hwpt->ioas->iopt, idev);
 	return rc;
@@ -378,9 +387,10 @@ iommufd_device_detach_hwpt(struct iommufd_device *idev)
 	lockdep_assert_held(&idev->ictx->attach_lock);
 	list_del_init(&idev->group_link);
 	if (list_empty(&igroup->devices)) {
-		iommu_detach_group(hwpt->domain, igroup->group);
+		iommufd_fault_group_detach(hwpt, igroup->group);
 		igroup->hwpt = NULL;
 	}
+	iommufd_fault_dev_leave(idev, hwpt, NULL);
 	iopt_unreserve_owner(&hwpt->ioas->iopt, idev);
 	iommufd_object_release(&hwpt->obj);
 	return iommufd_hwpt_put_auto(hwpt);
@@ -414,6 +424,8 @@ static int iommufd_device_replace_hwpt(struct iommufd_device *idev,
 			rc = iommufd_device_reserve(cur, &hwpt->ioas->iopt);
 		if (!rc)
 			rc = iommufd_hwpt_msi(hwpt, cur);
+		if (!rc)
+			rc = iommufd_fault_dev_enter(cur, hwpt);
 		if (rc)
 			break;
 	}
@@ -421,23 +433,25 @@ static int iommufd_device_replace_hwpt(struct iommufd_device *idev,
 	if (!rc && !hwpt->filled && !hwpt->parent)
 		rc = iommufd_hwpt_fill(hwpt);
 	if (!rc)
-		rc = iommu_group_replace_domain(igroup->group, hwpt->domain);
+		rc = iommufd_fault_group_replace(igroup->group, old, hwpt);
 	/* The driver may have finished the domain just now. */
 	if (!rc && !hwpt->parent) {
 		rc = iopt_refresh_domain(&hwpt->ioas->iopt, hwpt->domain);
-		if (rc && iommu_group_replace_domain(igroup->group,
-						     old->domain))
+		if (rc && iommufd_fault_group_replace(igroup->group, hwpt, old))
 			dev_err(idev->dev, "iommufd: cannot return to the page table it left\n");
 	}
 	if (rc) {
-		if (other_ioas)
-			list_for_each_entry(cur, &igroup->devices, group_link)
+		list_for_each_entry(cur, &igroup->devices, group_link) {
+			iommufd_fault_dev_leave(cur, hwpt, old);
+			if (other_ioas)
 				iopt_unreserve_owner(&hwpt->ioas->iopt, cur);
+		}
 		return rc;
 	}
 
 	igroup->hwpt = hwpt;
 	list_for_each_entry(cur, &igroup->devices, group_link) {
+		iommufd_fault_dev_leave(cur, old, hwpt);
 		iommufd_object_hold(&hwpt->obj);
 		iommufd_object_release(&old->obj);
 		if (other_ioas)

@@ -15,6 +15,9 @@
  * parent's concern. The user keeps the nested table's caches in step with
  * its memory through IOMMU_HWPT_INVALIDATE, which the driver carries out.
  *
+ * A page table made with IOMMU_HWPT_FAULT_ID_VALID holds a fault queue and
+ * reports its domain's I/O page faults there (fault_queue.c).
+ *
  * Locking: ictx->attach_lock covers attachments and the list of automatic
  * page tables of each IOAS; the domain's own mappings follow the locking
  * of io_pagetable.c.
@@ -34,6 +37,7 @@ static void iommufd_hwpt_destroy(struct iommufd_object *obj)
 		iopt_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
 	if (hwpt->domain)
 		iommu_domain_free(hwpt->domain);
+	iommufd_fault_unbind(hwpt);
 	if (hwpt->parent)
 		iommufd_object_release(&hwpt->parent->obj);
 	else
@@ -241,10 +245,12 @@ int iommufd_hwpt_alloc_ioctl(struct iommufd_call *call)
 		.uptr = u64_to_user_ptr(cmd->data_uptr),
 		.len = cmd->data_len,
 	};
+	struct iommufd_hwpt *hwpt, *parent;
 	struct iommufd_object *pt;
 	struct iommufd_device *idev;
-	struct iommufd_hwpt *hwpt;
+	struct iommufd_ioas *ioas;
 	bool typed;
+	u32 flags;
 	int rc;
 
 	if (cmd->flags & ~(HWPT_ALLOC_FLAGS | IOMMU_HWPT_FAULT_ID_VALID) ||
@@ -254,9 +260,8 @@ int iommufd_hwpt_alloc_ioctl(struct iommufd_call *call)
 	typed = cmd->data_type != IOMMU_HWPT_DATA_NONE;
 	if (typed != !!cmd->data_len)
 		return -EINVAL;
-	/* I/O page faults are not offered. */
-	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID)
-		return -EOPNOTSUPP;
+	/* Where faults go is ours to handle, not the driver's. */
+	flags = cmd->flags & ~IOMMU_HWPT_FAULT_ID_VALID;
 
 	idev = iommufd_device_get(call->ictx, cmd->dev_id);
 	if (IS_ERR(idev))
@@ -268,23 +273,31 @@ int iommufd_hwpt_alloc_ioctl(struct iommufd_call *call)
 		goto out_idev;
 	}
 	if (pt->type == IOMMUFD_OBJ_IOAS) {
-		hwpt = iommufd_hwpt_paging_new(call->ictx,
-					       container_of(pt,
-							    struct iommufd_ioas,
-							    obj),
-					       idev, cmd->flags, &data);
+		ioas = container_of(pt, struct iommufd_ioas, obj);
+		/* As 6.12: a nest parent takes no faults, its nested ones do. */
+		if ((cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) &&
+		    (cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT))
+			hwpt = ERR_PTR(-EOPNOTSUPP);
+		else
+			hwpt = iommufd_hwpt_paging_new(call->ictx, ioas, idev,
+						       flags, &data);
 	} else if (pt->type == IOMMUFD_OBJ_HWPT) {
-		hwpt = iommufd_hwpt_nested_new(call->ictx,
-					       container_of(pt,
-							    struct iommufd_hwpt,
-							    obj),
-					       idev, cmd->flags, &data);
+		parent = container_of(pt, struct iommufd_hwpt, obj);
+		hwpt = iommufd_hwpt_nested_new(call->ictx, parent, idev, flags,
+					       &data);
 	} else {
 		hwpt = ERR_PTR(-EINVAL);
 	}
 	rc = PTR_ERR_OR_ZERO(hwpt);
 	if (rc)
 		goto out_pt;
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
+		rc = iommufd_fault_bind(hwpt, cmd->fault_id);
+		if (rc) {
+			iommufd_object_discard_destroy(call->ictx, &hwpt->obj);
+			goto out_pt;
+		}
+	}
 
 	cmd->out_hwpt_id = hwpt->obj.id;
 	rc = iommufd_call_reply(call, sizeof(*cmd));

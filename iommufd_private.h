@@ -28,10 +28,12 @@
 #ifndef __IOMMUFD_PRIVATE_H
 #define __IOMMUFD_PRIVATE_H
 
+#include <linux/iommu.h>
 #include <linux/iommufd.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
+#include <linux/spinlock.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
@@ -66,6 +68,12 @@ struct iommufd_ctx {
 	struct mutex compat_lock;
 	struct iommufd_ioas *compat_ioas;
 	bool compat_no_iommu;
+	/*
+	 * The devices whose I/O page faults are on, and every fault queue's
+	 * unread faults (fault_queue.c). Innermost of our locks.
+	 */
+	spinlock_t iopf_lock;
+	struct list_head iopf_devices;
 };
 
 /* The kinds of object a context names; 0 matches any in lookups. */
@@ -212,6 +220,10 @@ struct iommufd_hwpt {
 	bool msi_cookie;
 	/* Among ioas->auto_hwpts, under ictx->attach_lock */
 	struct list_head auto_link;
+	/* The fault queue the domain reports to, held; NULL for none */
+	struct iommufd_fault *fault;
+	/* How the core finds the domain's fault handler (fault_queue.c) */
+	struct iommu_attach_handle iopf_handle;
 };
 
 #define iommufd_hwpt_get(ictx, id) \
@@ -256,6 +268,10 @@ struct iommufd_device {
 	struct list_head group_link;	/* in igroup->devices when attached */
 	bool enforce_cache_coherency;
 	bool holds_ctx;
+	/* Under ictx->attach_lock: I/O page faults are enabled */
+	bool iopf_on;
+	/* In ictx->iopf_devices while iopf_on, also under ictx->iopf_lock */
+	struct list_head iopf_link;
 };
 
 #define iommufd_device_get(ictx, id) \
@@ -286,6 +302,25 @@ struct iommufd_access {
 };
 
 extern const struct iommufd_object_type_ops iommufd_access_type;
+
+/* fault_queue.c */
+struct iommufd_fault;
+extern const struct iommufd_object_type_ops iommufd_fault_type;
+int iommufd_fault_alloc_ioctl(struct iommufd_call *call);
+int iommufd_fault_bind(struct iommufd_hwpt *hwpt, u32 fault_id);
+void iommufd_fault_unbind(struct iommufd_hwpt *hwpt);
+int iommufd_fault_dev_enter(struct iommufd_device *idev,
+			    struct iommufd_hwpt *to);
+void iommufd_fault_dev_leave(struct iommufd_device *idev,
+			     struct iommufd_hwpt *from,
+			     struct iommufd_hwpt *to);
+int iommufd_fault_group_attach(struct iommufd_hwpt *hwpt,
+			       struct iommu_group *group);
+void iommufd_fault_group_detach(struct iommufd_hwpt *hwpt,
+				struct iommu_group *group);
+int iommufd_fault_group_replace(struct iommu_group *group,
+				struct iommufd_hwpt *old,
+				struct iommufd_hwpt *hwpt);
 
 /* vfio_compat.c */
 long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,

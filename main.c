@@ -48,6 +48,8 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
 	mutex_init(&ictx->compat_lock);
 	mutex_init(&ictx->attach_lock);
 	xa_init(&ictx->groups);
+	spin_lock_init(&ictx->iopf_lock);
+	INIT_LIST_HEAD(&ictx->iopf_devices);
 	ictx->account = iommufd_initial_account(inode);
 	ictx->file = filp;
 	filp->private_data = ictx;
@@ -60,6 +62,7 @@ static int iommufd_fops_release(struct inode *inode, struct file *filp)
 
 	iommufd_objects_destroy_all(ictx);
 	WARN_ON(!xa_empty(&ictx->groups));
+	WARN_ON(!list_empty(&ictx->iopf_devices));
 	xa_destroy(&ictx->groups);
 	mutex_destroy(&ictx->attach_lock);
 	mutex_destroy(&ictx->compat_lock);
@@ -155,6 +158,8 @@ struct iommufd_ioctl {
 
 static const struct iommufd_ioctl iommufd_ioctls[] = {
 	IOMMUFD_IOCTL(DESTROY, iommufd_destroy, struct iommu_destroy, id),
+	IOMMUFD_IOCTL(FAULT_QUEUE_ALLOC, iommufd_fault_alloc_ioctl,
+		      struct iommu_fault_alloc, out_fault_fd),
 	IOMMUFD_IOCTL(GET_HW_INFO, iommufd_get_hw_info_ioctl,
 		      struct iommu_hw_info, __reserved),
 	IOMMUFD_IOCTL(HWPT_ALLOC, iommufd_hwpt_alloc_ioctl,

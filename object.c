@@ -14,6 +14,7 @@ static const struct iommufd_object_type_ops *const iommufd_types[] = {
 	[IOMMUFD_OBJ_IOAS] = &iommufd_ioas_type,
 	[IOMMUFD_OBJ_HWPT] = &iommufd_hwpt_type,
 	[IOMMUFD_OBJ_DEVICE] = &iommufd_device_type,
+	[IOMMUFD_OBJ_FAULT] = &iommufd_fault_type,
 	[IOMMUFD_OBJ_ACCESS] = &iommufd_access_type,
 #ifdef CONFIG_IOMMUFD_TEST
 	[IOMMUFD_OBJ_SELFTEST] = &iommufd_selftest_type,

@@ -36,6 +36,8 @@ enum {
 	IOMMU_TEST_OP_LAB_MSI_COOKIE = 0x100,
 	IOMMU_TEST_OP_LAB_ACCESS_UNPIN = 0x101,
 	IOMMU_TEST_OP_LAB_BORROW = 0x102,
+	IOMMU_TEST_OP_LAB_IOPF_PARTIAL = 0x103,
+	IOMMU_TEST_OP_LAB_IOPF_ANSWERS = 0x104,
 };
 
 /* The IOVA window every mock domain translates */
@@ -271,10 +273,16 @@ struct iommu_test_check_iotlb {
  * struct iommu_test_trigger_iopf - IOMMU_TEST_OP_TRIGGER_IOPF, raises an I/O
  * page fault from a mock device
  * @dev_id: the iommufd device of the mock device
- * @pasid: PASID of the fault
+ * @pasid: PASID of the fault; 0 for a request without one
  * @grpid: page request group of the fault
  * @perm: IOMMU_PGFAULT_PERM_* access of the fault
  * @addr: faulting address
+ *
+ * The request is the last of its group. IOMMU_TEST_OP_LAB_IOPF_PARTIAL takes
+ * the same struct and sends one that is not: the core keeps it until the
+ * last request of the group arrives. Both fail with EOPNOTSUPP while the
+ * device's I/O page faults are off (it is not attached to a page table with
+ * a fault queue).
  */
 struct iommu_test_trigger_iopf {
 	__u32 dev_id;
@@ -363,6 +371,21 @@ struct iommu_test_lab_msi_cookie {
 };
 
 /**
+ * struct iommu_test_lab_iopf_answers - IOMMU_TEST_OP_LAB_IOPF_ANSWERS: the
+ * page responses the mock device of iommufd device iommu_test_cmd.id got
+ * @out_success: how many said IOMMU_PAGE_RESP_SUCCESS (the device retries)
+ * @out_invalid: IOMMU_PAGE_RESP_INVALID (the access fails)
+ * @out_failure: IOMMU_PAGE_RESP_FAILURE (PRI stops)
+ * @out_last_grpid: the group the last response answered
+ */
+struct iommu_test_lab_iopf_answers {
+	__u32 out_success;
+	__u32 out_invalid;
+	__u32 out_failure;
+	__u32 out_last_grpid;
+};
+
+/**
  * struct iommu_test_lab_borrow - IOMMU_TEST_OP_LAB_BORROW
  * @ms: how long to keep object iommu_test_cmd.id borrowed, as an ioctl
  *      stuck in user memory would; a signal ends it early
@@ -375,8 +398,8 @@ struct iommu_test_lab_borrow {
  * struct iommu_test_cmd - argument of IOMMU_TEST_CMD
  * @size: sizeof(struct iommu_test_cmd)
  * @op: IOMMU_TEST_OP_*, selects the member of the union
- * @id: the object the op works on: an IOAS, a mock domain, or for the
- *      access ops the file descriptor CREATE_ACCESS returned
+ * @id: the object the op works on: an IOAS, a mock domain, a device, or
+ *      for the access ops the file descriptor CREATE_ACCESS returned
  * @__reserved: must be 0
  * @add_reserved: for IOMMU_TEST_OP_ADD_RESERVED
  * @memory_limit: for IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT
@@ -395,6 +418,7 @@ struct iommu_test_lab_borrow {
  * @access_rw: for IOMMU_TEST_OP_ACCESS_RW
  * @lab_msi_cookie: for IOMMU_TEST_OP_LAB_MSI_COOKIE
  * @lab_borrow: for IOMMU_TEST_OP_LAB_BORROW
+ * @lab_iopf_answers: for IOMMU_TEST_OP_LAB_IOPF_ANSWERS
  * @last: marks the end of the mandatory part of the struct
  */
 struct iommu_test_cmd {
@@ -420,6 +444,7 @@ struct iommu_test_cmd {
 		struct iommu_test_access_rw access_rw;
 		struct iommu_test_lab_msi_cookie lab_msi_cookie;
 		struct iommu_test_lab_borrow lab_borrow;
+		struct iommu_test_lab_iopf_answers lab_iopf_answers;
 	};
 	__u32 last;
 };

@@ -88,6 +88,28 @@ static inline int dom_has(int fd, uint32_t hwpt, uint64_t iova, uint64_t len,
 	return test_op(fd, &cmd);
 }
 
+/* Whether ID @id names an object now (LAB_BORROW for no time at all). */
+static inline bool obj_exists(int fd, uint32_t id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_LAB_BORROW,
+		.id = id,
+	};
+
+	return test_op(fd, &cmd) == 0;
+}
+
+/* How many of the IDs 1..@last name an object. */
+static inline unsigned int obj_count(int fd, uint32_t last)
+{
+	unsigned int n = 0;
+	uint32_t id;
+
+	for (id = 1; id <= last; id++)
+		n += obj_exists(fd, id);
+	return n;
+}
+
 static inline int pt_alloc(int fd, uint32_t idev, uint32_t pt, uint32_t flags,
 			   uint32_t *hwpt)
 {
@@ -96,6 +118,38 @@ static inline int pt_alloc(int fd, uint32_t idev, uint32_t pt, uint32_t flags,
 		.flags = flags,
 		.dev_id = idev,
 		.pt_id = pt,
+	};
+	int rc = ioctl_errno(fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	if (!rc)
+		*hwpt = cmd.out_hwpt_id;
+	return rc;
+}
+
+/* A fault queue: its object ID and its file. */
+static inline int fault_alloc(int fd, uint32_t *id, int *ffd)
+{
+	struct iommu_fault_alloc cmd = { .size = sizeof(cmd) };
+	int rc = ioctl_errno(fd, IOMMU_FAULT_QUEUE_ALLOC, &cmd);
+
+	if (!rc) {
+		*id = cmd.out_fault_id;
+		*ffd = cmd.out_fault_fd;
+	}
+	return rc;
+}
+
+/* IOMMU_HWPT_ALLOC reporting to fault queue @fault_id, given FAULT_ID_VALID */
+static inline int pt_alloc_fault(int fd, uint32_t idev, uint32_t pt,
+				 uint32_t flags, uint32_t fault_id,
+				 uint32_t *hwpt)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = idev,
+		.pt_id = pt,
+		.fault_id = fault_id,
 	};
 	int rc = ioctl_errno(fd, IOMMU_HWPT_ALLOC, &cmd);
 

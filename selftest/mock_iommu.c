@@ -41,6 +41,12 @@
  *    iommu_fwspec_init(), as dev_iommu_get() requires. The probe runs from
  *    the bus notifier inside device_add(), under the core's own locks.
  *  - mock_shared_group_lock covers mock_shared_group while it is made.
+ *  - mock_dev.attach_rwsem plays the device's side of the core's rule that
+ *    no fault is reported while a group's domain changes: test_cmd.c holds
+ *    it for write around every attach, replace and detach of the device,
+ *    the fault trigger for read. mock_dev.iopf_on is written by the IOPF
+ *    feature ops, which run only inside such an attachment change.
+ *  - mock_dev.answers_lock covers the page responses the device received.
  *  - mock_iommu_init() and mock_iommu_exit() run once, at module init and
  *    exit, with no mock device alive at exit.
  */
@@ -51,9 +57,11 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/property.h>
+#include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
 #include <uapi/linux/iommufd.h>
@@ -91,6 +99,10 @@ struct mock_dev {
 	struct device dev;
 	unsigned int flags;		/* MOCK_FLAGS_DEVICE_* */
 	struct fwnode_handle *props;	/* software node with pasid-num-bits */
+	struct rw_semaphore attach_rwsem;
+	bool iopf_on;			/* in the IOPF queue, page requests on */
+	spinlock_t answers_lock;
+	struct iommu_test_lab_iopf_answers answers;
 };
 
 /*
@@ -128,6 +140,8 @@ static struct iommu_group *mock_shared_group;
 static DEFINE_MUTEX(mock_shared_group_lock);
 static struct fwnode_handle mock_iommu_fwnode;
 static DEFINE_IDA(mock_dev_ids);
+/* Where the core keeps the page requests of devices with IOPF on */
+static struct iopf_queue *mock_iopf_queue;
 
 static const struct iommu_ops mock_iommu_ops;
 
@@ -640,6 +654,57 @@ static void mock_get_resv_regions(struct device *dev, struct list_head *head)
 		list_add_tail(&msi->list, head);
 }
 
+/* I/O page faults */
+
+static int mock_enable_feat(struct device *dev, enum iommu_dev_features feat)
+{
+	struct mock_dev *mdev = mock_dev_of(dev);
+	int rc;
+
+	if (!mdev || feat != IOMMU_DEV_FEAT_IOPF)
+		return -ENODEV;
+	lockdep_assert_held_write(&mdev->attach_rwsem);
+	/* Like VT-d: enabling twice is a caller's bug. */
+	if (mdev->iopf_on)
+		return -EBUSY;
+	rc = iopf_queue_add_device(mock_iopf_queue, dev);
+	if (!rc)
+		mdev->iopf_on = true;
+	return rc;
+}
+
+static int mock_disable_feat(struct device *dev, enum iommu_dev_features feat)
+{
+	struct mock_dev *mdev = mock_dev_of(dev);
+
+	if (!mdev || feat != IOMMU_DEV_FEAT_IOPF)
+		return -ENODEV;
+	lockdep_assert_held_write(&mdev->attach_rwsem);
+	if (!mdev->iopf_on)
+		return -EINVAL;
+	/* The core answers what it still holds for the device. */
+	iopf_queue_remove_device(mock_iopf_queue, dev);
+	mdev->iopf_on = false;
+	return 0;
+}
+
+/* The device's end of a page response: count it for the tests. */
+static void mock_page_response(struct device *dev, struct iopf_fault *evt,
+			       struct iommu_page_response *msg)
+{
+	struct mock_dev *mdev = mock_dev_of(dev);
+
+	spin_lock(&mdev->answers_lock);
+	if (msg->code == IOMMU_PAGE_RESP_SUCCESS)
+		mdev->answers.out_success++;
+	else if (msg->code == IOMMU_PAGE_RESP_INVALID)
+		mdev->answers.out_invalid++;
+	else
+		mdev->answers.out_failure++;
+	mdev->answers.out_last_grpid = msg->grpid;
+	spin_unlock(&mdev->answers_lock);
+}
+
 static const struct iommu_ops mock_iommu_ops = {
 	.capable = mock_capable,
 	.hw_info = mock_hw_info,
@@ -648,6 +713,11 @@ static const struct iommu_ops mock_iommu_ops = {
 	.probe_device = mock_probe,
 	.device_group = mock_device_group,
 	.get_resv_regions = mock_get_resv_regions,
+	.dev_enable_feat = mock_enable_feat,
+	.dev_disable_feat = mock_disable_feat,
+	.page_response = mock_page_response,
+	/* A PASID fault finds the RID's nested domain: its guest owns PASIDs */
+	.user_pasid_table = true,
 	.default_domain_ops = &mock_paging_ops,
 	.pgsize_bitmap = MOCK_IO_PAGE_SIZE,
 	.owner = THIS_MODULE,
@@ -731,6 +801,8 @@ struct mock_dev *mock_dev_create(unsigned int dev_flags)
 		return ERR_PTR(-ENOMEM);
 	}
 	mdev->flags = dev_flags;
+	init_rwsem(&mdev->attach_rwsem);
+	spin_lock_init(&mdev->answers_lock);
 	device_initialize(&mdev->dev);
 	/* From here on the release function frees everything */
 	mdev->dev.release = mock_dev_release;
@@ -762,7 +834,66 @@ err_put:
 
 void mock_dev_destroy(struct mock_dev *mdev)
 {
+	/* iommufd turns IOPF off with the last detach */
+	WARN_ON(mdev->iopf_on);
 	device_unregister(&mdev->dev);
+}
+
+void mock_dev_attach_begin(struct mock_dev *mdev)
+{
+	down_write(&mdev->attach_rwsem);
+}
+
+void mock_dev_attach_end(struct mock_dev *mdev)
+{
+	up_write(&mdev->attach_rwsem);
+}
+
+int mock_dev_raise_iopf(struct device *dev,
+			const struct iommu_test_trigger_iopf *req, bool last)
+{
+	struct mock_dev *mdev = mock_dev_of(dev);
+	struct iopf_fault evt = {
+		.fault = {
+			.type = IOMMU_FAULT_PAGE_REQ,
+			.prm = {
+				.pasid = req->pasid,
+				.grpid = req->grpid,
+				.perm = req->perm,
+				.addr = req->addr,
+			},
+		},
+	};
+	int rc = 0;
+
+	if (!mdev)
+		return -EINVAL;
+	if (req->pasid != IOMMU_NO_PASID)
+		evt.fault.prm.flags |= IOMMU_FAULT_PAGE_REQUEST_PASID_VALID;
+	if (last)
+		evt.fault.prm.flags |= IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE;
+
+	down_read(&mdev->attach_rwsem);
+	/* With page requests off the device cannot send one. */
+	if (!mdev->iopf_on)
+		rc = -EOPNOTSUPP;
+	else
+		iommu_report_device_fault(dev, &evt);
+	up_read(&mdev->attach_rwsem);
+	return rc;
+}
+
+int mock_dev_iopf_answers(struct device *dev,
+			  struct iommu_test_lab_iopf_answers *out)
+{
+	struct mock_dev *mdev = mock_dev_of(dev);
+
+	if (!mdev)
+		return -EINVAL;
+	spin_lock(&mdev->answers_lock);
+	*out = mdev->answers;
+	spin_unlock(&mdev->answers_lock);
+	return 0;
 }
 
 struct device *mock_dev_to_dev(struct mock_dev *mdev)
@@ -913,9 +1044,12 @@ int mock_iommu_init(void)
 {
 	int rc;
 
+	mock_iopf_queue = iopf_queue_alloc("iommufd_mock");
+	if (!mock_iopf_queue)
+		return -ENOMEM;
 	rc = bus_register(&mock_bus);
 	if (rc)
-		return rc;
+		goto err_queue;
 	rc = iommu_device_sysfs_add(&mock_iommu, NULL, NULL,
 				    "iommufd_mock_iommu");
 	if (rc)
@@ -935,6 +1069,8 @@ err_sysfs:
 	iommu_device_sysfs_remove(&mock_iommu);
 err_bus:
 	bus_unregister(&mock_bus);
+err_queue:
+	iopf_queue_free(mock_iopf_queue);
 	return rc;
 }
 
@@ -945,4 +1081,5 @@ void mock_iommu_exit(void)
 	iommu_device_unregister_bus(&mock_iommu, &mock_bus, &mock_bus_nb);
 	iommu_device_sysfs_remove(&mock_iommu);
 	bus_unregister(&mock_bus);
+	iopf_queue_free(mock_iopf_queue);
 }

@@ -12,6 +12,8 @@
 
 struct device;
 struct iommu_domain;
+struct iommu_test_lab_iopf_answers;
+struct iommu_test_trigger_iopf;
 struct mock_dev;
 
 /* The IO page of every mock domain: half a CPU page, as the kselftests expect */
@@ -66,6 +68,52 @@ void mock_dev_destroy(struct mock_dev *mdev);
  * Return: the device, for binding it to iommufd.
  */
 struct device *mock_dev_to_dev(struct mock_dev *mdev);
+
+/**
+ * mock_dev_attach_begin() - the device's attachment is about to change
+ * @mdev: the mock device
+ *
+ * Waits for the page requests the device is sending and holds off new ones
+ * until mock_dev_attach_end(), as the core asks of an IOMMU driver while a
+ * group's domain changes. Every iommufd attach, replace and detach of the
+ * device must be inside such a section; it sleeps.
+ */
+void mock_dev_attach_begin(struct mock_dev *mdev);
+
+/**
+ * mock_dev_attach_end() - end the section mock_dev_attach_begin() opened
+ * @mdev: the mock device
+ */
+void mock_dev_attach_end(struct mock_dev *mdev);
+
+/**
+ * mock_dev_raise_iopf() - play a mock device sending a page request
+ * @dev: the device, a mock one
+ * @req: the request: PASID (IOMMU_NO_PASID for none), group, permissions
+ *       and address; @req->dev_id is not looked at
+ * @last: the request ends its page request group; the core holds the
+ *        others until that one comes
+ *
+ * The request goes through the core's fault path (iommu_report_device_fault())
+ * to the handler of the domain the device is attached to, or is refused by
+ * the core with a page response. Returns at once either way.
+ *
+ * Return: 0; -EINVAL if @dev is not a mock device, -EOPNOTSUPP if its I/O
+ * page faults are off (it cannot send page requests then).
+ */
+int mock_dev_raise_iopf(struct device *dev,
+			const struct iommu_test_trigger_iopf *req, bool last);
+
+/**
+ * mock_dev_iopf_answers() - the page responses a mock device received
+ * @dev: the device
+ * @out: filled with the counts since the device was made, by code, and the
+ *       group of the last one
+ *
+ * Return: 0, or -EINVAL if @dev is not a mock device.
+ */
+int mock_dev_iopf_answers(struct device *dev,
+			  struct iommu_test_lab_iopf_answers *out);
 
 /**
  * mock_domain_is_ours() - tell a mock paging domain from any other domain

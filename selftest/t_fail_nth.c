@@ -181,6 +181,13 @@ struct round {
 	struct iommu_iova_range got[8];
 	struct iommu_test_cmd tc;
 	unsigned char rw[512];
+	/* the fault queue scenario */
+	uint32_t stdev, idev, hwpt, fault_id;
+	int ffd;
+	struct iommu_fault_alloc falloc;
+	struct iommu_hwpt_alloc halloc;
+	struct iommu_hwpt_pgfault rec;
+	struct iommu_hwpt_page_response resp;
 
 	/* the outcome of each operation, in order */
 	unsigned int nops;
@@ -575,6 +582,104 @@ static void reserved_check(struct __test_metadata *_metadata,
 	EXPECT_EQ(rc ? 0 : PG, left);
 }
 
+/*
+ * I/O page faults: a queue, a page table reporting to it, a device moved
+ * there and back, one fault read and answered. However the round went,
+ * the fault was answered exactly once (by the user, the core, the handler
+ * or the move back), and everything goes away.
+ */
+
+static int fq_move(struct round *r, uint32_t pt)
+{
+	struct iommu_test_cmd *c = &r->tc;
+
+	*c = (struct iommu_test_cmd){};
+	c->mock_domain_replace.pt_id = pt;
+	return tcmd(r->fd, IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, r->stdev, c);
+}
+
+static int fq_prepare(struct round *r)
+{
+	struct iommu_test_cmd *c = &r->tc;
+
+	r->ffd = -1;
+	r->hwpt = 0;
+	r->fault_id = 0;
+	if (open_ioas(r))
+		return -1;
+	*c = (struct iommu_test_cmd){};
+	if (tcmd(r->fd, IOMMU_TEST_OP_MOCK_DOMAIN, r->ioas, c))
+		return -1;
+	r->stdev = c->mock_domain.out_stdev_id;
+	r->idev = c->mock_domain.out_idev_id;
+	r->falloc = (struct iommu_fault_alloc){ .size = sizeof(r->falloc) };
+	r->halloc = (struct iommu_hwpt_alloc){
+		.size = sizeof(r->halloc),
+		.flags = IOMMU_HWPT_FAULT_ID_VALID,
+		.dev_id = r->idev,
+		.pt_id = r->ioas,
+	};
+	return 0;
+}
+
+static void fq_run(struct round *r)
+{
+	struct iommu_test_cmd *c = &r->tc;
+	ssize_t got;
+
+	if (!did(r, "fault_alloc", ioctl_errno(r->fd, IOMMU_FAULT_QUEUE_ALLOC,
+					       &r->falloc)))
+		return;
+	r->fault_id = r->falloc.out_fault_id;
+	r->ffd = r->falloc.out_fault_fd;
+	r->halloc.fault_id = r->fault_id;
+	if (!did(r, "hwpt_alloc",
+		 ioctl_errno(r->fd, IOMMU_HWPT_ALLOC, &r->halloc)))
+		return;
+	r->hwpt = r->halloc.out_hwpt_id;
+	if (!did(r, "move_to", fq_move(r, r->hwpt)))
+		return;
+
+	*c = (struct iommu_test_cmd){};
+	c->trigger_iopf.dev_id = r->idev;
+	c->trigger_iopf.grpid = 1;
+	c->trigger_iopf.perm = IOMMU_PGFAULT_PERM_READ;
+	did(r, "trigger", tcmd(r->fd, IOMMU_TEST_OP_TRIGGER_IOPF, 0, c));
+	got = read(r->ffd, &r->rec, sizeof(r->rec));
+	did(r, "read", got < 0 ? errno : 0);
+	if (got == sizeof(r->rec)) {
+		r->resp.cookie = r->rec.cookie;
+		r->resp.code = IOMMUFD_PAGE_RESP_SUCCESS;
+		got = write(r->ffd, &r->resp, sizeof(r->resp));
+		did(r, "respond", got < 0 ? errno : 0);
+	}
+	did(r, "move_back", fq_move(r, r->ioas));
+}
+
+static void fq_check(struct __test_metadata *_metadata, struct round *r)
+{
+	struct iommu_test_cmd *c = &r->tc;
+	uint32_t total;
+
+	if (!rc_of(r, "move_to") && rc_of(r, "move_back"))
+		ASSERT_EQ(0, fq_move(r, r->ioas));
+	*c = (struct iommu_test_cmd){};
+	ASSERT_EQ(0, tcmd(r->fd, IOMMU_TEST_OP_LAB_IOPF_ANSWERS, r->idev, c));
+	total = c->lab_iopf_answers.out_success +
+		c->lab_iopf_answers.out_invalid +
+		c->lab_iopf_answers.out_failure;
+	EXPECT_EQ(rc_of(r, "trigger") ? 0 : 1, total);
+	if (!rc_of(r, "respond"))
+		EXPECT_EQ(1, c->lab_iopf_answers.out_success);
+	if (r->hwpt)
+		EXPECT_EQ(0, obj_destroy(r->fd, r->hwpt));
+	if (r->ffd >= 0)
+		EXPECT_EQ(0, close(r->ffd));
+	if (r->fault_id)
+		EXPECT_EQ(0, obj_destroy(r->fd, r->fault_id));
+	EXPECT_EQ(0, obj_destroy(r->fd, r->stdev));
+}
+
 /* ---- the sweep ---------------------------------------------------------- */
 
 static const struct scenario sc_open_alloc_close = {
@@ -611,6 +716,10 @@ static const struct scenario sc_access = {
 
 static const struct scenario sc_reserved = {
 	"add_reserved", reserved_prepare, reserved_run, reserved_check, true,
+};
+
+static const struct scenario sc_fault_queue = {
+	"fault_queue", fq_prepare, fq_run, fq_check, true,
 };
 
 /* The rest of the world still works: map and unmap in a new context. */
@@ -704,6 +813,7 @@ FIXTURE_VARIANT_ADD(nth, allow_iovas) { .sc = &sc_allow };
 FIXTURE_VARIANT_ADD(nth, iova_ranges) { .sc = &sc_ranges };
 FIXTURE_VARIANT_ADD(nth, access) { .sc = &sc_access };
 FIXTURE_VARIANT_ADD(nth, add_reserved) { .sc = &sc_reserved };
+FIXTURE_VARIANT_ADD(nth, fault_queue) { .sc = &sc_fault_queue };
 
 FIXTURE_SETUP(nth)
 {

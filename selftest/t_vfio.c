@@ -1023,4 +1023,53 @@ TEST_F_TIMEOUT(vfio_edu, vtd_nesting_refused, 120)
 	EXPECT_EQ(0, obj_destroy(self->iommufd, ioas));
 }
 
+/*
+ * A page table with a fault queue on VT-d: it is made, but the edu has no
+ * PRI, so neither attach nor replace onto it can turn page requests on.
+ * Both fail, and leave the device where it was.
+ */
+TEST_F_TIMEOUT(vfio_edu, fault_queue_needs_pri, 120)
+{
+	uint32_t ioas, hwpt, devid, fault_id, iopf_hwpt, pt;
+	uint64_t iova = DMA_IOVA;
+	char path[PATH_MAX];
+	int ffd;
+
+	self->iommufd = open(IOMMU_DEV, O_RDWR);
+	ASSERT_LE(0, self->iommufd);
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, &ioas));
+	ASSERT_EQ(0, cdev_path(self->bdf, path, sizeof(path)));
+	self->devfd = open(path, O_RDWR);
+	ASSERT_LE(0, self->devfd);
+	ASSERT_EQ(0, vfio_bind(self->devfd, self->iommufd, &devid));
+	hwpt = ioas;
+	ASSERT_EQ(0, vfio_attach(self->devfd, &hwpt));
+	ASSERT_EQ(0, edu_open(&self->edu, self->devfd));
+	ASSERT_EQ(0, ioas_map(self->iommufd, ioas, self->buf, DMA_SIZE, &iova,
+			      MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA));
+
+	ASSERT_EQ(0, fault_alloc(self->iommufd, &fault_id, &ffd));
+	ASSERT_EQ(0, pt_alloc_fault(self->iommufd, devid, ioas,
+				    IOMMU_HWPT_FAULT_ID_VALID, fault_id,
+				    &iopf_hwpt));
+	pt = iopf_hwpt;
+	EXPECT_EQ(ENODEV, vfio_attach(self->devfd, &pt));
+	EXPECT_EQ(EBUSY, obj_destroy(self->iommufd, hwpt));
+	dma_round_trip(_metadata, self, DMA_IOVA);
+
+	ASSERT_EQ(0, vfio_detach(self->devfd));
+	pt = iopf_hwpt;
+	EXPECT_EQ(ENODEV, vfio_attach(self->devfd, &pt));
+	/* Nothing was left behind: the IOAS takes the device again. */
+	pt = ioas;
+	ASSERT_EQ(0, vfio_attach(self->devfd, &pt));
+	dma_round_trip(_metadata, self, DMA_IOVA);
+
+	ASSERT_EQ(0, vfio_detach(self->devfd));
+	EXPECT_EQ(0, obj_destroy(self->iommufd, iopf_hwpt));
+	EXPECT_EQ(0, close(ffd));
+	EXPECT_EQ(0, obj_destroy(self->iommufd, fault_id));
+	edu_close(&self->edu);
+}
+
 TEST_HARNESS_MAIN

@@ -475,6 +475,8 @@ static int mock_set_memory_limit(struct iommufd_call *call)
 /*
  * A mock device as an object of the context (IOMMUFD_OBJ_SELFTEST): made
  * by MOCK_DOMAIN, bound and attached; destroying it unbinds the device.
+ * Its attachment changes only between mock_dev_attach_begin() and _end(),
+ * so that no fault trigger runs meanwhile.
  */
 struct mock_stdev {
 	struct iommufd_object obj;
@@ -482,10 +484,19 @@ struct mock_stdev {
 	struct iommufd_device *idev;
 };
 
+/* Before unbind, which would detach without the device knowing. */
+static void mock_stdev_detach(struct mock_stdev *st)
+{
+	mock_dev_attach_begin(st->mdev);
+	iommufd_device_detach(st->idev);
+	mock_dev_attach_end(st->mdev);
+}
+
 static void mock_stdev_destroy(struct iommufd_object *obj)
 {
 	struct mock_stdev *st = container_of(obj, struct mock_stdev, obj);
 
+	mock_stdev_detach(st);
 	iommufd_device_unbind(st->idev);
 	mock_dev_destroy(st->mdev);
 }
@@ -520,7 +531,9 @@ static int mock_domain(struct iommufd_call *call, unsigned int dev_flags)
 		rc = PTR_ERR(st->idev);
 		goto err_mdev;
 	}
+	mock_dev_attach_begin(st->mdev);
 	rc = iommufd_device_attach(st->idev, &pt_id);
+	mock_dev_attach_end(st->mdev);
 	if (rc)
 		goto err_unbind;
 
@@ -529,10 +542,12 @@ static int mock_domain(struct iommufd_call *call, unsigned int dev_flags)
 	cmd->mock_domain.out_idev_id = idev_id;
 	rc = iommufd_call_reply(call, sizeof(*cmd));
 	if (rc)
-		goto err_unbind;
+		goto err_detach;
 	iommufd_object_publish(call->ictx, &st->obj);
 	return 0;
 
+err_detach:
+	mock_stdev_detach(st);
 err_unbind:
 	iommufd_device_unbind(st->idev);
 err_mdev:
@@ -554,7 +569,9 @@ static int mock_domain_replace(struct iommufd_call *call)
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	st = container_of(obj, struct mock_stdev, obj);
+	mock_dev_attach_begin(st->mdev);
 	rc = iommufd_device_replace(st->idev, &pt_id);
+	mock_dev_attach_end(st->mdev);
 	if (!rc) {
 		cmd->mock_domain_replace.pt_id = pt_id;
 		rc = iommufd_call_reply(call, sizeof(*cmd));
@@ -648,6 +665,37 @@ static int mock_msi_cookie(struct iommufd_call *call)
 	return rc;
 }
 
+/* IOMMU_TEST_OP_TRIGGER_IOPF, or with @last false LAB_IOPF_PARTIAL */
+static int mock_trigger_iopf(struct iommufd_call *call, bool last)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+	struct iommufd_device *idev;
+	int rc;
+
+	idev = iommufd_device_get(call->ictx, cmd->trigger_iopf.dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	rc = mock_dev_raise_iopf(idev->dev, &cmd->trigger_iopf, last);
+	iommufd_object_put(call->ictx, &idev->obj);
+	return rc;
+}
+
+static int mock_iopf_answers(struct iommufd_call *call)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+	struct iommufd_device *idev;
+	int rc;
+
+	idev = iommufd_device_get(call->ictx, cmd->id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	rc = mock_dev_iopf_answers(idev->dev, &cmd->lab_iopf_answers);
+	if (!rc)
+		rc = iommufd_call_reply(call, sizeof(*cmd));
+	iommufd_object_put(call->ictx, &idev->obj);
+	return rc;
+}
+
 static int mock_borrow(struct iommufd_call *call)
 {
 	struct iommu_test_cmd *cmd = call->cmd;
@@ -702,6 +750,12 @@ int iommufd_test_cmd(struct iommufd_call *call)
 		return mock_access_unpin_raw(call);
 	case IOMMU_TEST_OP_LAB_BORROW:
 		return mock_borrow(call);
+	case IOMMU_TEST_OP_TRIGGER_IOPF:
+		return mock_trigger_iopf(call, true);
+	case IOMMU_TEST_OP_LAB_IOPF_PARTIAL:
+		return mock_trigger_iopf(call, false);
+	case IOMMU_TEST_OP_LAB_IOPF_ANSWERS:
+		return mock_iopf_answers(call);
 	default:
 		return -EOPNOTSUPP;
 	}
