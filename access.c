@@ -222,6 +222,7 @@ int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
 			     unsigned long length, struct page **out_pages,
 			     unsigned int flags)
 {
+	unsigned int pieces;
 	int rc;
 
 	if (!access->ops->needs_pin_pages ||
@@ -237,9 +238,9 @@ int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
 	} else {
 		rc = iopt_access_pin(&access->ioas->iopt, iova, length,
 				     out_pages,
-				     flags & IOMMUFD_ACCESS_RW_WRITE);
+				     flags & IOMMUFD_ACCESS_RW_WRITE, &pieces);
 		if (!rc)
-			atomic_inc(&access->npins);
+			atomic_add(pieces, &access->npins);
 	}
 	mutex_unlock(&access->ioas_lock);
 	return rc;
@@ -249,8 +250,11 @@ EXPORT_SYMBOL_NS_GPL(iommufd_access_pin_pages, IOMMUFD);
 /**
  * iommufd_access_unpin_pages - undo iommufd_access_pin_pages()
  * @access: the access
- * @iova: the same start as was pinned
- * @length: the same length
+ * @iova: the start of a range that was pinned
+ * @length: its length
+ *
+ * Undoes the pin of exactly this range, or else every pin lying wholly
+ * inside it: drivers that pin page by page may unpin the run at once.
  */
 void iommufd_access_unpin_pages(struct iommufd_access *access,
 				unsigned long iova, unsigned long length)
@@ -263,8 +267,8 @@ void iommufd_access_unpin_pages(struct iommufd_access *access,
 
 	if (WARN_ON(!ioas || iommufd_access_range_check(iova, length)))
 		return;
-	if (iopt_access_unpin(&ioas->iopt, iova, length))
-		atomic_dec(&access->npins);
+	atomic_sub(iopt_access_unpin(&ioas->iopt, iova, length),
+		   &access->npins);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_access_unpin_pages, IOMMUFD);
 

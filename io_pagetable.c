@@ -837,6 +837,7 @@ bool iopt_is_mapped(struct io_pagetable *iopt, unsigned long start,
 struct iopt_pin_state {
 	struct page **out;
 	bool write;
+	unsigned int pieces;	/* areas pinned in */
 };
 
 static int iopt_area_pin(struct iopt_area *area, unsigned long start,
@@ -856,23 +857,32 @@ static int iopt_area_pin(struct iopt_area *area, unsigned long start,
 	if (rc)
 		return rc;
 	atomic_inc(&area->num_accesses);
+	st->pieces++;
 	if (st->out)
 		st->out += last_index - first + 1;
 	return 0;
 }
 
-/* @arg, if not NULL, counts the pieces that had no such pin. */
+struct iopt_unpin_state {
+	unsigned int released;	/* pins undone */
+	unsigned int missing;	/* pieces with nothing to undo */
+};
+
+/* @arg is a struct iopt_unpin_state, or NULL. */
 static int iopt_area_unpin(struct iopt_area *area, unsigned long start,
 			   unsigned long last, void *arg)
 {
-	unsigned int *missing = arg;
+	struct iopt_unpin_state *st = arg;
+	unsigned int n;
 
 	/* A pin that was never made must not count as one gone. */
-	if (iopt_pages_unpin(area->pages, iopt_area_index(area, start),
-			     iopt_area_index(area, last)))
-		atomic_dec(&area->num_accesses);
-	else if (missing)
-		(*missing)++;
+	n = iopt_pages_unpin(area->pages, iopt_area_index(area, start),
+			     iopt_area_index(area, last));
+	atomic_sub(n, &area->num_accesses);
+	if (st) {
+		st->released += n;
+		st->missing += !n;
+	}
 	return 0;
 }
 
@@ -883,12 +893,14 @@ static int iopt_area_unpin(struct iopt_area *area, unsigned long start,
  * @length: bytes, not zero and not wrapping
  * @out: one entry per page the range touches
  * @write: the caller will write to the pages
+ * @pieces: set to the number of pins made, one per area the range crosses
  *
  * Return: 0, -ENOENT if not all is mapped, -EPERM for writes to a read
  * only mapping, -ENOMEM (also over RLIMIT_MEMLOCK), -EFAULT.
  */
 int iopt_access_pin(struct io_pagetable *iopt, unsigned long iova,
-		    unsigned long length, struct page **out, bool write)
+		    unsigned long length, struct page **out, bool write,
+		    unsigned int *pieces)
 {
 	struct iopt_pin_state st = { .out = out, .write = write };
 	unsigned long last = iova + length - 1, done;
@@ -899,33 +911,34 @@ int iopt_access_pin(struct io_pagetable *iopt, unsigned long iova,
 	if (rc && done != iova)
 		iopt_walk(iopt, iova, done - 1, &done, iopt_area_unpin, NULL);
 	up_read(&iopt->iova_rwsem);
+	*pieces = rc ? 0 : st.pieces;
 	return rc;
 }
 
 /**
- * iopt_access_unpin - undo one iopt_access_pin() of the same range
+ * iopt_access_unpin - undo iopt_access_pin() of a range
  * @iopt: the page table
  * @iova: as pinned
  * @length: as pinned
  *
- * Return: false, with a warning, if the range was not pinned so.
+ * Return: the pins undone (see iopt_pages_unpin()); a piece of the range
+ * with none to undo is warned about.
  */
-bool iopt_access_unpin(struct io_pagetable *iopt, unsigned long iova,
-		       unsigned long length)
+unsigned int iopt_access_unpin(struct io_pagetable *iopt, unsigned long iova,
+			       unsigned long length)
 {
 	unsigned long last = iova + length - 1, done;
-	unsigned int missing = 0;
+	struct iopt_unpin_state st = {};
 	int rc;
 
 	/* Pinned areas stay mapped: a gap, as a missing pin, is a caller bug. */
 	down_read(&iopt->iova_rwsem);
-	rc = iopt_walk(iopt, iova, last, &done, iopt_area_unpin, &missing);
+	rc = iopt_walk(iopt, iova, last, &done, iopt_area_unpin, &st);
 	up_read(&iopt->iova_rwsem);
-	if (!rc && !missing)
-		return true;
-	pr_warn_ratelimited("iommufd: unpin of IOVA %#lx+%#lx, which was not pinned\n",
-			    iova, length);
-	return false;
+	if (rc || st.missing)
+		pr_warn_ratelimited("iommufd: unpin of IOVA %#lx+%#lx, which was not pinned\n",
+				    iova, length);
+	return st.released;
 }
 
 struct iopt_rw_state {

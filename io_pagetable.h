@@ -125,9 +125,10 @@ int iopt_add_access(struct io_pagetable *iopt, struct iommufd_access *access);
 void iopt_remove_access(struct io_pagetable *iopt,
 			struct iommufd_access *access, u32 iopt_id);
 int iopt_access_pin(struct io_pagetable *iopt, unsigned long iova,
-		    unsigned long length, struct page **out, bool write);
-bool iopt_access_unpin(struct io_pagetable *iopt, unsigned long iova,
-		       unsigned long length);
+		    unsigned long length, struct page **out, bool write,
+		    unsigned int *pieces);
+unsigned int iopt_access_unpin(struct io_pagetable *iopt, unsigned long iova,
+			       unsigned long length);
 int iopt_access_rw(struct io_pagetable *iopt, unsigned long iova, void *data,
 		   size_t len, unsigned int flags);
 bool iopt_is_mapped(struct io_pagetable *iopt, unsigned long start,
@@ -150,8 +151,8 @@ void iopt_pages_put(struct iopt_pages *pages);
 
 int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 		   unsigned long last, struct page **out);
-bool iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
-		      unsigned long last);
+unsigned int iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
+			      unsigned long last);
 int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt);
 void iopt_area_unfill_domains(struct iopt_area *area,
 			      struct io_pagetable *iopt);

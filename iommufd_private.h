@@ -298,7 +298,7 @@ struct iommufd_access {
 	/* Where the outstanding pins are; changes only when there are none */
 	struct iommufd_ioas *ioas_unpin;
 	u32 iopt_id;			/* index in ioas_unpin->iopt.accesses */
-	atomic_t npins;			/* outstanding pin calls */
+	atomic_t npins;			/* pins held, one per area a pin crosses */
 };
 
 extern const struct iommufd_object_type_ops iommufd_access_type;

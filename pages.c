@@ -570,29 +570,59 @@ out_unlock:
 	return rc;
 }
 
+/* Drop one user of @pin; the last one unpins what nothing else holds. */
+static void iopt_pages_unpin_one(struct iopt_pages *pages,
+				 struct iopt_pages_pin *pin)
+{
+	unsigned long first = pin->node.start, last = pin->node.last;
+
+	if (--pin->users)
+		return;
+	interval_tree_remove(&pin->node, &pages->pins);
+	kfree(pin);
+	iopt_pages_release(pages, first, last);
+}
+
 /**
- * iopt_pages_unpin - undo one iopt_pages_pin() of the same range
+ * iopt_pages_unpin - undo iopt_pages_pin() of a range
  * @pages: the memory
  * @first: first page index
  * @last: last page index
  *
- * Return: false if no pin of exactly that range exists (a driver bug,
- * which changes nothing).
+ * The pin of exactly [first, last] is undone if there is one; else every
+ * pin lying wholly inside the range is, once: a driver may pin page by
+ * page and unpin the run in one call, as kvmgt does with huge pages.
+ *
+ * Return: how many pins were undone; 0 is a driver bug, which changes
+ * nothing.
  */
-bool iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
-		      unsigned long last)
+unsigned int iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
+			      unsigned long last)
 {
+	struct interval_tree_node *node, *next;
 	struct iopt_pages_pin *pin;
+	unsigned int n = 0;
 
 	mutex_lock(&pages->mutex);
 	pin = iopt_pages_find_pin(pages, first, last);
-	if (pin && !--pin->users) {
-		interval_tree_remove(&pin->node, &pages->pins);
-		kfree(pin);
-		iopt_pages_release(pages, first, last);
+	if (pin) {
+		iopt_pages_unpin_one(pages, pin);
+		n = 1;
+		goto out_unlock;
 	}
+	for (node = interval_tree_iter_first(&pages->pins, first, last); node;
+	     node = next) {
+		next = interval_tree_iter_next(node, first, last);
+		if (node->start < first || node->last > last)
+			continue;
+		iopt_pages_unpin_one(pages, container_of(node,
+							 struct iopt_pages_pin,
+							 node));
+		n++;
+	}
+out_unlock:
 	mutex_unlock(&pages->mutex);
-	return pin;
+	return n;
 }
 
 /*

@@ -522,6 +522,44 @@ TEST_F(attach, unpin_of_unknown_range)
 	close(afd);
 }
 
+/*
+ * kvmgt pins a huge guest page 4 KiB at a time and unpins it in one call:
+ * that call undoes every pin inside its range, across areas too.
+ */
+TEST_F(attach, unpin_of_page_by_page_pins)
+{
+	const uint64_t half = BUF_SZ / 2;
+	uint32_t id, i;
+	int afd;
+
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, half, AT(1)));
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf + half, half,
+			    AT(1) + half));
+	ASSERT_EQ(0, acc_new(self->fd, self->ioas, &afd));
+	/* Every page alone, but the two at the boundary in one pin. */
+	for (i = 0; i != BUF_SZ / PG; i++) {
+		uint64_t len = i == half / PG - 1 ? 2 * PG : PG;
+
+		if (i == half / PG)
+			continue;
+		ASSERT_EQ(0, acc_pin(self->fd, afd, AT(1) + i * PG, len,
+				     self->buf + i * PG, &id));
+	}
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, BUF_SZ, 1));
+
+	/* One call for four pages undoes their four pins only. */
+	EXPECT_EQ(0, unpin_raw(self->fd, afd, AT(1), 4 * PG));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 4 * PG, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf + 4 * PG,
+				BUF_SZ - 4 * PG, 1));
+	/* The rest in one, across the two areas and the pin spanning them. */
+	EXPECT_EQ(0, unpin_raw(self->fd, afd, AT(1), BUF_SZ));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, BUF_SZ, 0));
+	/* Nothing is left counted: the unmap needs no callback. */
+	EXPECT_EQ(0, ioas_unmap(self->fd, self->ioas, AT(1), BUF_SZ, NULL));
+	close(afd);
+}
+
 /* ---- dirty tracking starts clean ----------------------------------------- */
 
 TEST_F(attach, dirty_enable_clears_stale_bits)
