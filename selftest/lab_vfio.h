@@ -516,20 +516,22 @@ static inline int type1_map(int fd, uint32_t flags, void *va, uint64_t iova,
 	return ioctl_errno(fd, VFIO_IOMMU_MAP_DMA, &map);
 }
 
+/* VFIO_IOMMU_UNMAP_DMA; *@unmapped, if given, gets the size (0 on error). */
 static inline int type1_unmap(int fd, uint32_t flags, uint64_t iova,
 			      uint64_t size, uint64_t *unmapped)
 {
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.flags = flags,
-		.iova = iova,
-		.size = size,
-	};
-	int rc = ioctl_errno(fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
+	struct vfio_iommu_type1_dma_unmap req;
+	int err;
 
-	if (!rc && unmapped)
-		*unmapped = unmap.size;
-	return rc;
+	memset(&req, 0, sizeof(req));
+	req.argsz = sizeof(req);
+	req.flags = flags;
+	req.iova = iova;
+	req.size = size;
+	err = ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &req) ? errno : 0;
+	if (unmapped)
+		*unmapped = err ? 0 : req.size;
+	return err;
 }
 
 #endif
