@@ -7,6 +7,7 @@
 #define __IOMMUFD_LAB_MOCK_H
 
 #include <stdbool.h>
+#include <sys/mman.h>
 
 #include "lab_util.h"
 #include "iommufd_test.h"
@@ -110,20 +111,37 @@ static inline unsigned int obj_count(int fd, uint32_t last)
 	return n;
 }
 
-static inline int pt_alloc(int fd, uint32_t idev, uint32_t pt, uint32_t flags,
-			   uint32_t *hwpt)
+/*
+ * IOMMU_HWPT_ALLOC with everything it takes: @fault_id counts only with
+ * IOMMU_HWPT_FAULT_ID_VALID, @data of @len bytes of @type for nesting.
+ */
+static inline int hwpt_alloc_full(int fd, uint32_t idev, uint32_t pt,
+				  uint32_t flags, uint32_t fault_id,
+				  uint32_t type, const void *data, uint32_t len,
+				  uint32_t *hwpt)
 {
 	struct iommu_hwpt_alloc cmd = {
 		.size = sizeof(cmd),
 		.flags = flags,
 		.dev_id = idev,
 		.pt_id = pt,
+		.fault_id = fault_id,
+		.data_type = type,
+		.data_len = len,
+		.data_uptr = (uintptr_t)data,
 	};
 	int rc = ioctl_errno(fd, IOMMU_HWPT_ALLOC, &cmd);
 
 	if (!rc)
 		*hwpt = cmd.out_hwpt_id;
 	return rc;
+}
+
+static inline int pt_alloc(int fd, uint32_t idev, uint32_t pt, uint32_t flags,
+			   uint32_t *hwpt)
+{
+	return hwpt_alloc_full(fd, idev, pt, flags, 0, IOMMU_HWPT_DATA_NONE,
+			       NULL, 0, hwpt);
 }
 
 /* A fault queue: its object ID and its file. */
@@ -144,18 +162,8 @@ static inline int pt_alloc_fault(int fd, uint32_t idev, uint32_t pt,
 				 uint32_t flags, uint32_t fault_id,
 				 uint32_t *hwpt)
 {
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = idev,
-		.pt_id = pt,
-		.fault_id = fault_id,
-	};
-	int rc = ioctl_errno(fd, IOMMU_HWPT_ALLOC, &cmd);
-
-	if (!rc)
-		*hwpt = cmd.out_hwpt_id;
-	return rc;
+	return hwpt_alloc_full(fd, idev, pt, flags, fault_id,
+			       IOMMU_HWPT_DATA_NONE, NULL, 0, hwpt);
 }
 
 static inline int map_at(int fd, uint32_t ioas, const void *va, uint64_t len,
@@ -226,6 +234,17 @@ static inline int allow(int fd, uint32_t ioas, const struct iommu_iova_range *r,
 static inline long pinned_kb(void)
 {
 	return proc_status_kb("VmPin");
+}
+
+/* @len bytes of fresh anonymous memory, every byte @fill; MAP_FAILED if not */
+static inline void *anon_mem(size_t len, int fill)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p != MAP_FAILED)
+		memset(p, fill, len);
+	return p;
 }
 
 /* Pin counts of @va seen from a context of its own. */

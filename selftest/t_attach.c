@@ -120,10 +120,8 @@ FIXTURE_SETUP(attach)
 	self->fd = open(IOMMU_DEV, O_RDWR);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
-	self->buf = mmap(NULL, BUF_SZ, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	self->buf = anon_mem(BUF_SZ, 0x3c);
 	ASSERT_NE(MAP_FAILED, self->buf);
-	memset(self->buf, 0x3c, BUF_SZ);
 }
 
 FIXTURE_TEARDOWN(attach)
@@ -479,10 +477,8 @@ TEST_F_TIMEOUT(attach, pin_while_limit_changes, 600)
 	uint32_t id;
 	int afd, i;
 
-	mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	mem = anon_mem(len, 1);
 	ASSERT_NE(MAP_FAILED, mem);
-	memset(mem, 1, len);
 	ASSERT_EQ(0, map_at(self->fd, self->ioas, mem, len, AT(1)));
 	ASSERT_EQ(0, acc_new(self->fd, self->ioas, &afd));
 	ASSERT_EQ(0, set_limit(self->fd, 16));
@@ -595,7 +591,8 @@ TEST_F(attach, dirty_enable_clears_stale_bits)
 
 /* ---- removals while another thread uses the object ----------------------- */
 
-struct borrower {
+/* A thread that borrows object @id for @ms, or with @ms 0 destroys it. */
+struct worker {
 	int fd;
 	uint32_t id;
 	uint32_t ms;
@@ -603,34 +600,35 @@ struct borrower {
 	int rc;
 };
 
-static void *borrow_thread(void *arg)
+static void *work(void *arg)
 {
-	struct borrower *b = arg;
+	struct worker *w = arg;
 
-	__atomic_store_n(&b->tid, (pid_t)syscall(SYS_gettid),
+	__atomic_store_n(&w->tid, (pid_t)syscall(SYS_gettid),
 			 __ATOMIC_RELEASE);
-	b->rc = borrow(b->fd, b->id, b->ms);
+	w->rc = w->ms ? borrow(w->fd, w->id, w->ms) : obj_destroy(w->fd, w->id);
 	return NULL;
 }
 
-static pid_t start_borrow(struct borrower *b, pthread_t *th)
+/* Start @w; its thread ID, once it runs, or 0. */
+static pid_t start_work(struct worker *w, pthread_t *th)
 {
 	pid_t tid;
 
-	if (pthread_create(th, NULL, borrow_thread, b))
+	if (pthread_create(th, NULL, work, w))
 		return 0;
-	while (!(tid = __atomic_load_n(&b->tid, __ATOMIC_ACQUIRE)))
+	while (!(tid = __atomic_load_n(&w->tid, __ATOMIC_ACQUIRE)))
 		sched_yield();
 	return tid;
 }
 
 TEST_F_TIMEOUT(attach, destroy_of_busy_object, 120)
 {
-	struct borrower b = { .fd = self->fd, .id = self->ioas, .ms = 3000 };
+	struct worker b = { .fd = self->fd, .id = self->ioas, .ms = 3000 };
 	pthread_t th;
 	pid_t tid;
 
-	tid = start_borrow(&b, &th);
+	tid = start_work(&b, &th);
 	ASSERT_NE(0, tid);
 	ASSERT_TRUE(thread_waits(tid, "S"));
 	/* In use right now: refused at once, and the ID still works. */
@@ -641,27 +639,10 @@ TEST_F_TIMEOUT(attach, destroy_of_busy_object, 120)
 	EXPECT_EQ(0, obj_destroy(self->fd, self->ioas));
 }
 
-struct destroyer {
-	int fd;
-	uint32_t id;
-	pid_t tid;
-	int rc;
-};
-
-static void *destroy_thread(void *arg)
-{
-	struct destroyer *d = arg;
-
-	__atomic_store_n(&d->tid, (pid_t)syscall(SYS_gettid),
-			 __ATOMIC_RELEASE);
-	d->rc = obj_destroy(d->fd, d->id);
-	return NULL;
-}
-
 TEST_F_TIMEOUT(attach, kernel_removal_waits_idle, 120)
 {
-	struct borrower b = { .fd = self->fd, .ms = 3000 };
-	struct destroyer d = { .fd = self->fd };
+	struct worker b = { .fd = self->fd, .ms = 3000 };
+	struct worker d = { .fd = self->fd };
 	pthread_t bth, dth;
 	struct mdev a;
 	pid_t tid;
@@ -669,12 +650,12 @@ TEST_F_TIMEOUT(attach, kernel_removal_waits_idle, 120)
 	ASSERT_EQ(0, dev_add(self->fd, self->ioas, 0, &a));
 	/* An ioctl uses the device while its driver unbinds it. */
 	b.id = a.idev;
-	ASSERT_NE(0, start_borrow(&b, &bth));
-	ASSERT_TRUE(thread_waits(b.tid, "S"));
+	tid = start_work(&b, &bth);
+	ASSERT_NE(0, tid);
+	ASSERT_TRUE(thread_waits(tid, "S"));
 	d.id = a.stdev;
-	ASSERT_EQ(0, pthread_create(&dth, NULL, destroy_thread, &d));
-	while (!(tid = __atomic_load_n(&d.tid, __ATOMIC_ACQUIRE)))
-		sched_yield();
+	tid = start_work(&d, &dth);
+	ASSERT_NE(0, tid);
 	/* The unbind waits, but idle, not in uninterruptible D state. */
 	ASSERT_TRUE(thread_waits(tid, "I"));
 	ASSERT_EQ(0, pthread_join(bth, NULL));

@@ -23,20 +23,8 @@ static int nested_alloc(int fd, uint32_t idev, uint32_t parent, uint32_t flags,
 			uint32_t type, const void *data, uint32_t len,
 			uint32_t *out)
 {
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = idev,
-		.pt_id = parent,
-		.data_type = type,
-		.data_len = len,
-		.data_uptr = (uintptr_t)data,
-	};
-	int rc = ioctl_errno(fd, IOMMU_HWPT_ALLOC, &cmd);
-
-	if (!rc)
-		*out = cmd.out_hwpt_id;
-	return rc;
+	return hwpt_alloc_full(fd, idev, parent, flags, 0, type, data, len,
+			       out);
 }
 
 static int nested_new(int fd, uint32_t idev, uint32_t parent, uint32_t *out)
@@ -105,10 +93,8 @@ FIXTURE_SETUP(nest)
 	self->fd = open(IOMMU_DEV, O_RDWR);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
-	self->buf = mmap(NULL, BUF_SZ, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	self->buf = anon_mem(BUF_SZ, 0x6b);
 	ASSERT_NE(MAP_FAILED, self->buf);
-	memset(self->buf, 0x6b, BUF_SZ);
 	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->buf, BUF_SZ, AT(1)));
 	ASSERT_EQ(0, dev_add(self->fd, self->ioas, 0, &self->dev));
 	ASSERT_EQ(0, pt_alloc(self->fd, self->dev.idev, self->ioas, NEST,

@@ -228,6 +228,20 @@ FIXTURE_TEARDOWN(vfio_edu)
 
 typedef FIXTURE_DATA(vfio_edu) edu_fixture;
 
+/* A new context with an IOAS, and the cdev of the edu open, not bound. */
+static void cdev_open_ctx(struct __test_metadata *_metadata,
+			  edu_fixture *self, uint32_t *ioas)
+{
+	char path[PATH_MAX];
+
+	self->iommufd = open(IOMMU_DEV, O_RDWR);
+	ASSERT_LE(0, self->iommufd);
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, ioas));
+	ASSERT_EQ(0, cdev_path(self->bdf, path, sizeof(path)));
+	self->devfd = open(path, O_RDWR);
+	ASSERT_LE(0, self->devfd);
+}
+
 /*
  * Open the cdev of the edu, bind it to a new context and attach it to a new
  * IOAS; BAR0 mapped, bus mastering on.
@@ -236,15 +250,9 @@ static void cdev_attach(struct __test_metadata *_metadata,
 			edu_fixture *self, uint32_t *ioas,
 			uint32_t *hwpt)
 {
-	char path[PATH_MAX];
 	uint32_t devid;
 
-	self->iommufd = open(IOMMU_DEV, O_RDWR);
-	ASSERT_LE(0, self->iommufd);
-	ASSERT_EQ(0, ioas_alloc(self->iommufd, ioas));
-	ASSERT_EQ(0, cdev_path(self->bdf, path, sizeof(path)));
-	self->devfd = open(path, O_RDWR);
-	ASSERT_LE(0, self->devfd);
+	cdev_open_ctx(_metadata, self, ioas);
 	ASSERT_EQ(0, vfio_bind(self->devfd, self->iommufd, &devid));
 	*hwpt = *ioas;
 	ASSERT_EQ(0, vfio_attach(self->devfd, hwpt));
@@ -295,16 +303,10 @@ TEST_F_TIMEOUT(vfio_edu, cdev_dma, 120)
 	};
 	struct vfio_region_info ri;
 	uint32_t ioas, ioas2, hwpt, devid, bogus;
-	char path[PATH_MAX];
 	uint64_t iova = DMA_IOVA, len;
 	int closed;
 
-	self->iommufd = open(IOMMU_DEV, O_RDWR);
-	ASSERT_LE(0, self->iommufd);
-	ASSERT_EQ(0, ioas_alloc(self->iommufd, &ioas));
-	ASSERT_EQ(0, cdev_path(self->bdf, path, sizeof(path)));
-	self->devfd = open(path, O_RDWR);
-	ASSERT_LE(0, self->devfd);
+	cdev_open_ctx(_metadata, self, &ioas);
 
 	/* Nothing but BIND is allowed before BIND. */
 	EXPECT_EQ(EINVAL, region_info(self->devfd, VFIO_PCI_BAR0_REGION_INDEX,
@@ -996,14 +998,8 @@ TEST_F_TIMEOUT(vfio_edu, vtd_nesting_refused, 120)
 	struct iommu_hwpt_vtd_s1 s1 = { .addr_width = 48 };
 	struct iommu_hwpt_alloc cmd = { .size = sizeof(cmd) };
 	uint32_t ioas, devid, hwpt;
-	char path[PATH_MAX];
 
-	self->iommufd = open(IOMMU_DEV, O_RDWR);
-	ASSERT_LE(0, self->iommufd);
-	ASSERT_EQ(0, ioas_alloc(self->iommufd, &ioas));
-	ASSERT_EQ(0, cdev_path(self->bdf, path, sizeof(path)));
-	self->devfd = open(path, O_RDWR);
-	ASSERT_LE(0, self->devfd);
+	cdev_open_ctx(_metadata, self, &ioas);
 	ASSERT_EQ(0, vfio_bind(self->devfd, self->iommufd, &devid));
 
 	cmd.dev_id = devid;
@@ -1032,15 +1028,9 @@ TEST_F_TIMEOUT(vfio_edu, fault_queue_needs_pri, 120)
 {
 	uint32_t ioas, hwpt, devid, fault_id, iopf_hwpt, pt;
 	uint64_t iova = DMA_IOVA;
-	char path[PATH_MAX];
 	int ffd;
 
-	self->iommufd = open(IOMMU_DEV, O_RDWR);
-	ASSERT_LE(0, self->iommufd);
-	ASSERT_EQ(0, ioas_alloc(self->iommufd, &ioas));
-	ASSERT_EQ(0, cdev_path(self->bdf, path, sizeof(path)));
-	self->devfd = open(path, O_RDWR);
-	ASSERT_LE(0, self->devfd);
+	cdev_open_ctx(_metadata, self, &ioas);
 	ASSERT_EQ(0, vfio_bind(self->devfd, self->iommufd, &devid));
 	hwpt = ioas;
 	ASSERT_EQ(0, vfio_attach(self->devfd, &hwpt));
