@@ -21,6 +21,7 @@ iommufd-y := \
 	io_pagetable.o \
 	hw_pagetable.o \
 	pages.o \
+	file_pages.o \
 	device.o \
 	fault_queue.o \
 	access.o \

@@ -25,6 +25,7 @@
  *
  * Locking, outermost first
  * ------------------------
+ *   ictx->attach_lock     outside all the IOAS of a context at once
  *   access->attach_lock   attach, replace and detach of one access
  *   iopt->access_lock     the list of accesses; read while callbacks run
  *   (driver locks)        taken by unmap callbacks, held around pinning
@@ -175,7 +176,8 @@ static bool iopt_fit(struct io_pagetable *iopt, unsigned long start,
 }
 
 /*
- * Choose an IOVA for @length bytes of memory at @uaddr: inside the allowed
+ * Choose an IOVA for @length bytes of memory at @uaddr (a user address or
+ * an offset in a file, which huge pages align alike): inside the allowed
  * ranges if there are any, never 0, aligned as the memory is (up to a huge
  * page) so that large IOPTEs can map it.
  */
@@ -280,7 +282,7 @@ static int iopt_insert(struct io_pagetable *iopt, struct list_head *slices,
 	}
 
 	if (!fixed) {
-		rc = iopt_place(iopt, first->pages->uaddr + first->offset,
+		rc = iopt_place(iopt, first->pages->start + first->offset,
 				length, iova);
 		if (rc)
 			goto out_unlock;
@@ -343,6 +345,28 @@ out_unlock:
 	return rc;
 }
 
+/* Map @length bytes of @pages from byte @offset on; takes the reference. */
+static int iopt_map_new(struct io_pagetable *iopt, struct iopt_pages *pages,
+			unsigned long offset, unsigned long length,
+			unsigned long *iova, int iommu_prot, bool fixed)
+{
+	LIST_HEAD(slices);
+	int rc;
+
+	rc = iopt_slice_add(&slices, pages, offset, length);
+	iopt_pages_put(pages);
+	if (!rc)
+		rc = iopt_insert(iopt, &slices, length, iova, iommu_prot, fixed);
+	iopt_slices_free(&slices);
+	return rc;
+}
+
+static enum iopt_account iopt_account_of(struct iommufd_ctx *ictx)
+{
+	return ictx->account == IOMMUFD_ACCOUNT_MM ? IOPT_ACCOUNT_MM :
+						    IOPT_ACCOUNT_USER;
+}
+
 /**
  * iopt_map_user - map the caller's memory into an IOAS
  * @ictx: the context, for its accounting mode
@@ -360,20 +384,128 @@ int iopt_map_user(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 		  int iommu_prot, bool fixed)
 {
 	struct iopt_pages *pages;
-	LIST_HEAD(slices);
-	int rc;
 
 	pages = iopt_pages_new(uaddr, length, iommu_prot & IOMMU_WRITE,
-			       ictx->account == IOMMUFD_ACCOUNT_MM ?
-			       IOPT_ACCOUNT_MM : IOPT_ACCOUNT_USER);
+			       iopt_account_of(ictx));
 	if (IS_ERR(pages))
 		return PTR_ERR(pages);
-	rc = iopt_slice_add(&slices, pages, uaddr - pages->uaddr, length);
-	iopt_pages_put(pages);
-	if (!rc)
-		rc = iopt_insert(iopt, &slices, length, iova, iommu_prot, fixed);
-	iopt_slices_free(&slices);
+	return iopt_map_new(iopt, pages, uaddr - pages->start, length, iova,
+			    iommu_prot, fixed);
+}
+
+/**
+ * iopt_map_file - map a part of a memfd into an IOAS
+ * @ictx: the context, for its accounting mode
+ * @iopt: the IOAS's page table
+ * @iova: as for iopt_map_user()
+ * @file: the memfd
+ * @start: byte offset in @file of the first byte
+ * @length: bytes
+ * @iommu_prot: as for iopt_map_user()
+ * @fixed: as for iopt_map_user()
+ *
+ * Return: as iopt_map_user(), and -EPERM for a writable mapping of a file
+ * that may not be written.
+ */
+int iopt_map_file(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
+		  unsigned long *iova, struct file *file, unsigned long start,
+		  unsigned long length, int iommu_prot, bool fixed)
+{
+	struct iopt_pages *pages;
+
+	if (!length)
+		return -EINVAL;
+	if (start + (length - 1) < start)
+		return -EOVERFLOW;
+	pages = iopt_pages_new_file(file, start, length,
+				    iommu_prot & IOMMU_WRITE,
+				    iopt_account_of(ictx));
+	if (IS_ERR(pages))
+		return PTR_ERR(pages);
+	return iopt_map_new(iopt, pages, start - pages->start, length, iova,
+			    iommu_prot, fixed);
+}
+
+/**
+ * iopt_only_files - tell whether every area maps memory named by a file
+ * @iopt: the page table, its iova_rwsem held
+ *
+ * Return: true for an IOAS without areas too.
+ */
+bool iopt_only_files(struct io_pagetable *iopt)
+{
+	struct iopt_area *area;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+	for (area = iopt_first_area(iopt, 0, ULONG_MAX); area;
+	     area = iopt_next_area(area, 0, ULONG_MAX))
+		if (!area->pages->file)
+			return false;
+	return true;
+}
+
+/* A move of pages to a new payer that CHANGE_PROCESS may have to undo. */
+struct iopt_moved {
+	struct list_head link;
+	struct iopt_pages *pages;	/* a reference */
+	struct iopt_payer old;
+};
+
+/**
+ * iopt_change_process - charge the pages of every area to the caller
+ * @iopt: the page table, its iova_rwsem held; iopt_only_files() said yes
+ * @moved: collects what moved, for iopt_moved_finish()
+ *
+ * Return: 0, or -ENOMEM (also over the caller's limit) with what moved
+ * before still on @moved.
+ */
+int iopt_change_process(struct io_pagetable *iopt, struct list_head *moved)
+{
+	struct iopt_moved *spare = NULL;
+	struct iopt_area *area;
+	int rc = 0;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+	for (area = iopt_first_area(iopt, 0, ULONG_MAX); area;
+	     area = iopt_next_area(area, 0, ULONG_MAX)) {
+		if (!spare)
+			spare = kzalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
+		if (!spare)
+			return -ENOMEM;
+		/* Pages shared by several areas move at the first one. */
+		rc = iopt_pages_change_process(area->pages, &spare->old);
+		if (rc < 0)
+			break;
+		if (rc) {
+			kref_get(&area->pages->kref);
+			spare->pages = area->pages;
+			list_add(&spare->link, moved);
+			spare = NULL;
+		}
+		rc = 0;
+	}
+	kfree(spare);
 	return rc;
+}
+
+/**
+ * iopt_moved_finish - make the moves of iopt_change_process() final
+ * @moved: the list it filled, empty afterwards
+ * @undo: give every page back to its old payer instead
+ */
+void iopt_moved_finish(struct list_head *moved, bool undo)
+{
+	struct iopt_moved *m, *next;
+
+	list_for_each_entry_safe(m, next, moved, link) {
+		if (undo)
+			iopt_pages_change_back(m->pages, &m->old);
+		else
+			iopt_payer_put(&m->old);
+		iopt_pages_put(m->pages);
+		list_del(&m->link);
+		kfree(m);
+	}
 }
 
 /**

@@ -16,6 +16,7 @@
 /* Pages per chunk of domain work, see pages.c */
 #define IOPT_CHUNK	512UL
 
+struct file;
 struct iommu_domain;
 struct iommufd_access;
 struct iommufd_ctx;
@@ -76,18 +77,26 @@ enum iopt_account {
 };
 
 /*
- * A run of one process's memory, page granular, shared by every area (of
- * any IOAS) that maps a part of it. A page is pinned once, when the first
- * user of its index appears, and charged once; it is unpinned when the
- * last one goes.
+ * A run of memory, page granular, shared by every area (of any IOAS) that
+ * maps a part of it: one process's memory by address, or a part of a
+ * memfd (file_pages.c). A page is pinned once, when the first user of its
+ * index appears, and charged once; it is unpinned when the last one goes.
  */
 struct iopt_pages {
 	struct kref kref;
 	struct mutex mutex;		/* protects everything below */
+	/*
+	 * Who is charged: the mapping process, or for a file the one that
+	 * last called IOMMU_IOAS_CHANGE_PROCESS (which changes these three
+	 * under the mutex; nothing reads them without it for a file).
+	 */
 	struct mm_struct *mm;		/* grabbed, not necessarily alive */
 	struct task_struct *task;	/* its rlimit and capabilities */
 	struct user_struct *user;
-	unsigned long uaddr;		/* page aligned */
+	/* NULL for memory named by address; else the memfd, referenced */
+	struct file *file;
+	/* Page aligned: the user address, or the byte offset in @file */
+	unsigned long start;
 	unsigned long npages;
 	enum iopt_account account;
 	bool writable;
@@ -99,6 +108,8 @@ struct iopt_pages {
 	struct rb_root_cached pins;
 	/* The areas of IOAS with domains that map a part (pages_node) */
 	struct rb_root_cached domain_users;
+	/* For a file: pages held of each large folio, see file_pages.c */
+	struct xarray holds;
 };
 
 /* io_pagetable.c */
@@ -107,6 +118,12 @@ void iopt_destroy(struct io_pagetable *iopt);
 int iopt_map_user(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 		  unsigned long *iova, unsigned long uaddr, unsigned long length,
 		  int iommu_prot, bool fixed);
+int iopt_map_file(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
+		  unsigned long *iova, struct file *file, unsigned long start,
+		  unsigned long length, int iommu_prot, bool fixed);
+bool iopt_only_files(struct io_pagetable *iopt);
+int iopt_change_process(struct io_pagetable *iopt, struct list_head *moved);
+void iopt_moved_finish(struct list_head *moved, bool undo);
 int iopt_copy(struct io_pagetable *dst, struct io_pagetable *src,
 	      unsigned long *dst_iova, unsigned long src_iova,
 	      unsigned long length, int iommu_prot, bool fixed);
@@ -145,9 +162,23 @@ int iopt_split_range(struct io_pagetable *iopt, unsigned long start,
 		     unsigned long last);
 
 /* pages.c */
+struct iopt_pages *iopt_pages_alloc(unsigned long start, unsigned long length,
+				    bool writable, enum iopt_account account);
 struct iopt_pages *iopt_pages_new(unsigned long uaddr, unsigned long length,
 				  bool writable, enum iopt_account account);
 void iopt_pages_put(struct iopt_pages *pages);
+
+/* Who pays for pinned pages; each field a reference */
+struct iopt_payer {
+	struct mm_struct *mm;		/* grabbed */
+	struct task_struct *task;	/* thread group leader */
+	struct user_struct *user;
+};
+
+int iopt_pages_change_process(struct iopt_pages *pages,
+			      struct iopt_payer *old);
+void iopt_pages_change_back(struct iopt_pages *pages, struct iopt_payer *old);
+void iopt_payer_put(struct iopt_payer *payer);
 
 int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 		   unsigned long last, struct page **out);
@@ -163,6 +194,18 @@ void iopt_area_unfill_domain(struct iopt_area *area,
 			     struct iommu_domain *next_storage);
 int iopt_pages_rw(struct iopt_pages *pages, unsigned long offset, void *data,
 		  size_t len, bool write, bool slow_path);
+
+/* file_pages.c */
+struct iopt_pages *iopt_pages_new_file(struct file *file, unsigned long start,
+				       unsigned long length, bool writable,
+				       enum iopt_account account);
+void iopt_file_release(struct iopt_pages *pages);
+long iopt_file_pin(struct iopt_pages *pages, unsigned long index,
+		   unsigned long n, struct page **out);
+void iopt_file_unpin(struct iopt_pages *pages, struct page **batch,
+		     unsigned long n, bool dirty);
+int iopt_file_rw(struct iopt_pages *pages, unsigned long offset, void *data,
+		 size_t len, bool write);
 
 #ifdef CONFIG_IOMMUFD_TEST
 extern size_t iommufd_test_memory_limit;

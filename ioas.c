@@ -3,6 +3,7 @@
  * IOAS objects: the I/O address spaces a user fills with mappings of their
  * memory, and the ioctls that work on them.
  */
+#include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/slab.h>
 
@@ -130,6 +131,43 @@ int iommufd_ioas_map_ioctl(struct iommufd_call *call)
 		cmd->iova = iova;
 		rc = iommufd_call_reply(call, sizeof(*cmd));
 	}
+	iommufd_object_put(call->ictx, &ioas->obj);
+	return rc;
+}
+
+int iommufd_ioas_map_file_ioctl(struct iommufd_call *call)
+{
+	struct iommu_ioas_map_file *cmd = call->cmd;
+	unsigned long iova = cmd->iova;
+	struct iommufd_ioas *ioas;
+	struct file *file;
+	int rc;
+
+	rc = iommufd_map_flags_check(cmd->flags);
+	if (rc)
+		return rc;
+	if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX)
+		return -EOVERFLOW;
+	if (!(cmd->flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)))
+		return -EINVAL;
+
+	ioas = iommufd_ioas_get(call->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	file = fget(cmd->fd);
+	if (!file) {
+		rc = -EBADF;
+		goto out_put;
+	}
+	rc = iopt_map_file(call->ictx, &ioas->iopt, &iova, file, cmd->start,
+			   cmd->length, iommufd_map_prot(cmd->flags),
+			   cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
+	fput(file);
+	if (!rc) {
+		cmd->iova = iova;
+		rc = iommufd_call_reply(call, sizeof(*cmd));
+	}
+out_put:
 	iommufd_object_put(call->ictx, &ioas->obj);
 	return rc;
 }
@@ -302,5 +340,77 @@ int iommufd_ioas_allow_iovas_ioctl(struct iommufd_call *call)
 	/* Either the rejected new ranges or the replaced old ones. */
 	iopt_ranges_free(&tree);
 	iommufd_object_put(call->ictx, &ioas->obj);
+	return rc;
+}
+
+/* Borrow every IOAS of @ictx into @held, by ID. */
+static int iommufd_ioas_borrow_all(struct iommufd_ctx *ictx,
+				   struct xarray *held)
+{
+	struct iommufd_ioas *ioas;
+	unsigned long id;
+	void *entry;
+	int rc;
+
+	xa_for_each(&ictx->objects, id, entry) {
+		ioas = iommufd_ioas_get(ictx, id);
+		if (IS_ERR(ioas))
+			continue;	/* another kind, or going away */
+		rc = xa_err(xa_store(held, id, ioas, GFP_KERNEL));
+		if (rc) {
+			iommufd_object_put(ictx, &ioas->obj);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/*
+ * IOMMU_IOAS_CHANGE_PROCESS. Every IOAS of the context is locked for
+ * writing at once, under attach_lock, so that the check that all areas
+ * are file mappings and the moves see the same areas. Each iopt_pages
+ * moves whole under its mutex; a failure gives back what moved.
+ */
+int iommufd_ioas_change_process_ioctl(struct iommufd_call *call)
+{
+	struct iommu_ioas_change_process *cmd = call->cmd;
+	struct iommufd_ctx *ictx = call->ictx;
+	struct iommufd_ioas *ioas;
+	LIST_HEAD(moved);
+	struct xarray held;
+	unsigned long id;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	xa_init(&held);
+	rc = iommufd_ioas_borrow_all(ictx, &held);
+	if (rc)
+		goto out_put;
+
+	mutex_lock(&ictx->attach_lock);
+	xa_for_each(&held, id, ioas)
+		down_write_nest_lock(&ioas->iopt.iova_rwsem, &ictx->attach_lock);
+	xa_for_each(&held, id, ioas) {
+		if (!iopt_only_files(&ioas->iopt)) {
+			rc = -EINVAL;
+			goto out_unlock;
+		}
+	}
+	xa_for_each(&held, id, ioas) {
+		rc = iopt_change_process(&ioas->iopt, &moved);
+		if (rc)
+			break;
+	}
+	iopt_moved_finish(&moved, rc);
+out_unlock:
+	xa_for_each(&held, id, ioas)
+		up_write(&ioas->iopt.iova_rwsem);
+	mutex_unlock(&ictx->attach_lock);
+out_put:
+	xa_for_each(&held, id, ioas)
+		iommufd_object_put(ictx, &ioas->obj);
+	xa_destroy(&held);
 	return rc;
 }

@@ -55,7 +55,8 @@ struct iommufd_ctx {
 	/*
 	 * Serializes every attach, replace and detach of the context's
 	 * devices, and the life of automatic page tables. Outside every
-	 * io_pagetable lock.
+	 * io_pagetable lock; CHANGE_PROCESS takes the iova_rwsem of all the
+	 * context's IOAS at once under it.
 	 */
 	struct mutex attach_lock;
 	/* struct iommufd_group by iommu_group_id(), for devices bound here */
@@ -190,6 +191,8 @@ extern const struct iommufd_object_type_ops iommufd_ioas_type;
 int iommufd_ioas_alloc_ioctl(struct iommufd_call *call);
 int iommufd_ioas_option(struct iommufd_call *call);
 int iommufd_ioas_map_ioctl(struct iommufd_call *call);
+int iommufd_ioas_map_file_ioctl(struct iommufd_call *call);
+int iommufd_ioas_change_process_ioctl(struct iommufd_call *call);
 int iommufd_ioas_copy_ioctl(struct iommufd_call *call);
 int iommufd_ioas_unmap_ioctl(struct iommufd_call *call);
 int iommufd_ioas_iova_ranges_ioctl(struct iommufd_call *call);

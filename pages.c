@@ -15,10 +15,13 @@
  * the context's IOMMU_OPTION_RLIMIT_MODE when the memory was mapped; in
  * both modes mm->pinned_vm (VmPin) shows the pages. The rlimit and
  * CAP_IPC_LOCK are those of the task pinning when it is the memory's
- * owner, else those of the owner's thread group leader.
+ * owner, else those of the owner's thread group leader. For memory named
+ * by a file the owner can change (IOMMU_IOAS_CHANGE_PROCESS): the whole
+ * charge moves to the new owner under the mutex, or none of it does.
  *
- * Locking: pages->mutex covers @npinned, @pinned and @pins. It nests
- * inside the IOAS's iova_rwsem and outside the mm's mmap_lock.
+ * Locking: pages->mutex covers @npinned, @pinned, @pins and the owner
+ * (@mm, @task, @user). It nests inside the IOAS's iova_rwsem and outside
+ * the mm's mmap_lock.
  */
 #include <linux/capability.h>
 #include <linux/highmem.h>
@@ -56,23 +59,25 @@ static unsigned long iopt_batch_pages(void)
 #endif
 
 /**
- * iopt_pages_new - describe a range of the caller's memory
- * @uaddr: user address of the first byte
+ * iopt_pages_alloc - the part of a new iopt_pages that any memory shares
+ * @start: user address or file offset of the first byte
  * @length: bytes, not zero
  * @writable: whether devices may write to it
  * @account: where pinned pages are charged
  *
+ * The calling process is charged for what gets pinned.
+ *
  * Return: the pages with one reference, or an ERR_PTR.
  */
-struct iopt_pages *iopt_pages_new(unsigned long uaddr, unsigned long length,
-				  bool writable, enum iopt_account account)
+struct iopt_pages *iopt_pages_alloc(unsigned long start, unsigned long length,
+				    bool writable, enum iopt_account account)
 {
 	struct iopt_pages *pages;
 	unsigned long end;
 
 	if (!length)
 		return ERR_PTR(-EINVAL);
-	if (check_add_overflow(uaddr, length, &end))
+	if (check_add_overflow(start, length, &end))
 		return ERR_PTR(-EOVERFLOW);
 	if (!current->mm)
 		return ERR_PTR(-EINVAL);
@@ -85,8 +90,8 @@ struct iopt_pages *iopt_pages_new(unsigned long uaddr, unsigned long length,
 	xa_init_flags(&pages->pinned, XA_FLAGS_ACCOUNT);
 	pages->pins = RB_ROOT_CACHED;
 	pages->domain_users = RB_ROOT_CACHED;
-	pages->uaddr = uaddr & PAGE_MASK;
-	pages->npages = DIV_ROUND_UP(end - pages->uaddr, PAGE_SIZE);
+	pages->start = start & PAGE_MASK;
+	pages->npages = DIV_ROUND_UP(end - pages->start, PAGE_SIZE);
 	pages->writable = writable;
 	pages->account = account;
 
@@ -96,6 +101,21 @@ struct iopt_pages *iopt_pages_new(unsigned long uaddr, unsigned long length,
 	get_task_struct(pages->task);
 	pages->user = get_uid(current_user());
 	return pages;
+}
+
+/**
+ * iopt_pages_new - describe a range of the caller's memory
+ * @uaddr: user address of the first byte
+ * @length: bytes, not zero
+ * @writable: whether devices may write to it
+ * @account: where pinned pages are charged
+ *
+ * Return: the pages with one reference, or an ERR_PTR.
+ */
+struct iopt_pages *iopt_pages_new(unsigned long uaddr, unsigned long length,
+				  bool writable, enum iopt_account account)
+{
+	return iopt_pages_alloc(uaddr, length, writable, account);
 }
 
 static void iopt_pages_free(struct kref *kref)
@@ -108,6 +128,8 @@ static void iopt_pages_free(struct kref *kref)
 	WARN_ON(!RB_EMPTY_ROOT(&pages->pins.rb_root));
 	WARN_ON(!RB_EMPTY_ROOT(&pages->domain_users.rb_root));
 	xa_destroy(&pages->pinned);
+	if (pages->file)
+		iopt_file_release(pages);
 	free_uid(pages->user);
 	put_task_struct(pages->task);
 	mmdrop(pages->mm);
@@ -124,78 +146,220 @@ void iopt_pages_put(struct iopt_pages *pages)
 	kref_put(&pages->kref, iopt_pages_free);
 }
 
-/* The task whose limits apply to this pin, see the top of the file. */
-static struct task_struct *iopt_pages_limit_task(struct iopt_pages *pages)
-{
-	return current->mm == pages->mm ? current : pages->task;
-}
+/* Whom a charge goes to, and whose limits apply to it. */
+struct iopt_charge {
+	enum iopt_account account;
+	struct mm_struct *mm;
+	struct user_struct *user;
+	struct task_struct *task;
+};
 
-/* VFIO type1's way: mm->locked_vm, under the mm's own lock. */
-static int iopt_pages_charge_mm(struct iopt_pages *pages, unsigned long n,
-				bool inc, struct task_struct *task,
-				bool unlimited)
+/*
+ * VFIO type1's way: mm->locked_vm, under the mm's own lock. A dead mm has
+ * no locked_vm left to change; charging it fails unless @force.
+ */
+static int iopt_charge_mm(const struct iopt_charge *to, unsigned long n,
+			  bool inc, bool unlimited, bool force)
 {
 	int rc;
 
-	if (!mmget_not_zero(pages->mm))
-		return inc ? -EFAULT : 0;	/* a dead mm has no limit left */
-	mmap_write_lock(pages->mm);
-	rc = __account_locked_vm(pages->mm, n, inc, task, unlimited);
-	mmap_write_unlock(pages->mm);
-	mmput(pages->mm);
+	if (!mmget_not_zero(to->mm))
+		return inc && !force ? -EFAULT : 0;
+	mmap_write_lock(to->mm);
+	rc = __account_locked_vm(to->mm, n, inc, to->task, unlimited);
+	mmap_write_unlock(to->mm);
+	mmput(to->mm);
 	return rc;
+}
+
+/* Charge @n pages; over RLIMIT_MEMLOCK is -ENOMEM unless @force. */
+static int iopt_charge_add(const struct iopt_charge *to, unsigned long n,
+			   bool force)
+{
+	bool unlimited = force || has_capability_noaudit(to->task,
+							 CAP_IPC_LOCK);
+	unsigned long limit = task_rlimit(to->task, RLIMIT_MEMLOCK) >>
+			      PAGE_SHIFT;
+	unsigned long cur;
+	int rc;
+
+	if (to->account == IOPT_ACCOUNT_MM) {
+		rc = iopt_charge_mm(to, n, true, unlimited, force);
+		if (rc)
+			return rc;
+	} else {
+		cur = atomic_long_read(&to->user->locked_vm);
+		do {
+			if (!unlimited && (cur + n < cur || cur + n > limit))
+				return -ENOMEM;
+		} while (!atomic_long_try_cmpxchg(&to->user->locked_vm, &cur,
+						  cur + n));
+	}
+	atomic64_add(n, &to->mm->pinned_vm);
+	return 0;
+}
+
+static void iopt_charge_sub(const struct iopt_charge *to, unsigned long n)
+{
+	if (to->account == IOPT_ACCOUNT_MM)
+		iopt_charge_mm(to, n, false, true, false);
+	else
+		atomic_long_sub(n, &to->user->locked_vm);
+	atomic64_sub(n, &to->mm->pinned_vm);
+}
+
+/*
+ * Who pays for @pages now. The rlimit and CAP_IPC_LOCK are those of the
+ * task pinning when it is the memory's owner, see the top of the file.
+ */
+static struct iopt_charge iopt_pages_payer(struct iopt_pages *pages)
+{
+	return (struct iopt_charge){
+		.account = pages->account,
+		.mm = pages->mm,
+		.user = pages->user,
+		.task = current->mm == pages->mm ? current : pages->task,
+	};
 }
 
 static int iopt_pages_charge(struct iopt_pages *pages, unsigned long n)
 {
-	struct task_struct *task = iopt_pages_limit_task(pages);
-	bool unlimited = has_capability_noaudit(task, CAP_IPC_LOCK);
-	unsigned long limit = task_rlimit(task, RLIMIT_MEMLOCK) >> PAGE_SHIFT;
-	unsigned long cur;
+	struct iopt_charge to = iopt_pages_payer(pages);
 	int rc;
 
 	lockdep_assert_held(&pages->mutex);
-
-	if (pages->account == IOPT_ACCOUNT_MM) {
-		rc = iopt_pages_charge_mm(pages, n, true, task, unlimited);
-		if (rc)
-			return rc;
-	} else {
-		cur = atomic_long_read(&pages->user->locked_vm);
-		do {
-			if (!unlimited && (cur + n < cur || cur + n > limit))
-				return -ENOMEM;
-		} while (!atomic_long_try_cmpxchg(&pages->user->locked_vm,
-						  &cur, cur + n));
-	}
-	atomic64_add(n, &pages->mm->pinned_vm);
-	pages->npinned += n;
-	return 0;
+	rc = iopt_charge_add(&to, n, false);
+	if (!rc)
+		pages->npinned += n;
+	return rc;
 }
 
 static void iopt_pages_uncharge(struct iopt_pages *pages, unsigned long n)
 {
-	lockdep_assert_held(&pages->mutex);
+	struct iopt_charge to = iopt_pages_payer(pages);
 
+	lockdep_assert_held(&pages->mutex);
 	if (WARN_ON(n > pages->npinned))
 		return;
-	if (pages->account == IOPT_ACCOUNT_MM)
-		iopt_pages_charge_mm(pages, n, false, pages->task, true);
-	else
-		atomic_long_sub(n, &pages->user->locked_vm);
-	atomic64_sub(n, &pages->mm->pinned_vm);
+	iopt_charge_sub(&to, n);
 	pages->npinned -= n;
+}
+
+/*
+ * Make @to (whose references @pages takes) the payer of @pages, moving
+ * what is charged: onto @to first, within the limits of @limit unless
+ * @force, so that over the limit nothing has changed; then off the old
+ * payer, whose references land in *@old.
+ */
+static int iopt_pages_move_payer(struct iopt_pages *pages,
+				 const struct iopt_payer *to,
+				 struct task_struct *limit, bool force,
+				 struct iopt_payer *old)
+{
+	struct iopt_charge from = iopt_pages_payer(pages);
+	struct iopt_charge dst = {
+		.account = pages->account,
+		.mm = to->mm,
+		.user = to->user,
+		.task = limit,
+	};
+	int rc;
+
+	lockdep_assert_held(&pages->mutex);
+	/* One user's locked_vm stays where it is; only VmPin moves. */
+	if (pages->account == IOPT_ACCOUNT_USER && to->user == from.user) {
+		atomic64_add(pages->npinned, &to->mm->pinned_vm);
+		atomic64_sub(pages->npinned, &from.mm->pinned_vm);
+	} else {
+		rc = iopt_charge_add(&dst, pages->npinned, force);
+		if (rc)
+			return rc;
+		iopt_charge_sub(&from, pages->npinned);
+	}
+	old->mm = pages->mm;
+	old->task = pages->task;
+	old->user = pages->user;
+	pages->mm = to->mm;
+	pages->task = to->task;
+	pages->user = to->user;
+	return 0;
+}
+
+/**
+ * iopt_payer_put - drop the references of a payer
+ * @payer: what iopt_pages_change_process() returned in *@old
+ */
+void iopt_payer_put(struct iopt_payer *payer)
+{
+	free_uid(payer->user);
+	put_task_struct(payer->task);
+	mmdrop(payer->mm);
+}
+
+/**
+ * iopt_pages_change_process - charge file pages to the calling process
+ * @pages: memory named by a file
+ * @old: receives the previous payer when the pages move
+ *
+ * Return: 1 if the pages moved, to be undone by iopt_pages_change_back()
+ * or made final by iopt_payer_put(@old); 0 if they were the caller's
+ * already; -ENOMEM over the caller's limit, with nothing changed.
+ */
+int iopt_pages_change_process(struct iopt_pages *pages,
+			      struct iopt_payer *old)
+{
+	struct iopt_payer to = {
+		.mm = current->mm,
+		.task = current->group_leader,
+		.user = current_user(),
+	};
+	int rc = 0;
+
+	mutex_lock(&pages->mutex);
+	if (pages->mm == to.mm && pages->user == to.user)
+		goto out_unlock;
+	mmgrab(to.mm);
+	get_task_struct(to.task);
+	get_uid(to.user);
+	rc = iopt_pages_move_payer(pages, &to, current, false, old);
+	if (rc)
+		iopt_payer_put(&to);
+	else
+		rc = 1;
+out_unlock:
+	mutex_unlock(&pages->mutex);
+	return rc;
+}
+
+/**
+ * iopt_pages_change_back - undo iopt_pages_change_process()
+ * @pages: the pages it moved
+ * @old: the payer it returned, whose references this consumes
+ *
+ * For a failed IOMMU_IOAS_CHANGE_PROCESS: the charge goes back to where it
+ * was, whatever the old payer's limit says by now.
+ */
+void iopt_pages_change_back(struct iopt_pages *pages, struct iopt_payer *old)
+{
+	struct iopt_payer moved;
+
+	mutex_lock(&pages->mutex);
+	WARN_ON(iopt_pages_move_payer(pages, old, old->task, true, &moved));
+	mutex_unlock(&pages->mutex);
+	iopt_payer_put(&moved);
 }
 
 /* Pin up to @n pages from @index on; returns how many, or an errno. */
 static long iopt_pages_gup(struct iopt_pages *pages, unsigned long index,
 			   unsigned long n, struct page **out)
 {
-	unsigned long uaddr = pages->uaddr + index * PAGE_SIZE;
+	unsigned long uaddr = pages->start + index * PAGE_SIZE;
 	unsigned int flags = FOLL_LONGTERM;
 	int locked = 1;
 	long got;
 
+	if (pages->file)
+		return iopt_file_pin(pages, index, n, out);
 	if (pages->writable)
 		flags |= FOLL_WRITE;
 	if (current->mm == pages->mm)
@@ -209,6 +373,19 @@ static long iopt_pages_gup(struct iopt_pages *pages, unsigned long index,
 		mmap_read_unlock(pages->mm);
 	mmput(pages->mm);
 	return got;
+}
+
+/*
+ * Unpin @n pages that iopt_pages_gup() gave, in any grouping; @dirty when
+ * devices may have written them.
+ */
+static void iopt_pages_ungup(struct iopt_pages *pages, struct page **batch,
+			     unsigned long n, bool dirty)
+{
+	if (pages->file)
+		iopt_file_unpin(pages, batch, n, dirty);
+	else
+		unpin_user_pages_dirty_lock(batch, n, dirty);
 }
 
 /*
@@ -244,7 +421,7 @@ static unsigned long iopt_pages_drop(struct iopt_pages *pages,
 		next = xas.xa_index + 1;
 		xas_unlock(&xas);
 		if (n)
-			unpin_user_pages_dirty_lock(batch, n, pages->writable);
+			iopt_pages_ungup(pages, batch, n, pages->writable);
 		count += n;
 		cond_resched();
 	} while (more);
@@ -308,7 +485,7 @@ static int iopt_pages_fill(struct iopt_pages *pages, unsigned long first,
 		}
 		i = iopt_pages_store_run(pages, index, batch, got, &rc);
 		if (rc)
-			unpin_user_pages(batch + i, got - i);
+			iopt_pages_ungup(pages, batch + i, got - i, false);
 		index += i;
 		if (rc)
 			break;
@@ -641,7 +818,7 @@ out_unlock:
 static unsigned long iopt_chunk_last(struct iopt_pages *pages,
 				     unsigned long index, unsigned long last)
 {
-	unsigned long vpn = (pages->uaddr >> PAGE_SHIFT) + index;
+	unsigned long vpn = (pages->start >> PAGE_SHIFT) + index;
 
 	return min(last, index + (IOPT_CHUNK - 1 - (vpn & (IOPT_CHUNK - 1))));
 }
@@ -693,7 +870,9 @@ static void iopt_unpin_batch(struct iopt_pages *pages, struct page **batch,
 {
 	unsigned long i = 0, end;
 
-	while (i < n) {
+	if (pages->file)
+		iopt_file_unpin(pages, batch, n, pages->writable);
+	while (!pages->file && i < n) {
 		for (end = i + 1; end < n && batch[end] == batch[end - 1] + 1;
 		     end++)
 			;
@@ -732,7 +911,7 @@ static int iopt_pages_pin_gap(struct iopt_pages *pages, unsigned long first,
 	while (got < n) {
 		ret = iopt_pages_gup(pages, first + got, n - got, out + got);
 		if (ret <= 0) {
-			unpin_user_pages(out, got);
+			iopt_pages_ungup(pages, out, got, false);
 			iopt_pages_uncharge(pages, n);
 			return ret ? ret : -EFAULT;
 		}
@@ -965,14 +1144,17 @@ static void iopt_copy_page(struct page *page, unsigned int offset, void *data,
 	kunmap_local(va);
 }
 
-/* Copy within one page that nobody has pinned, straight from its mm. */
-static int iopt_pages_rw_user(struct iopt_pages *pages, unsigned long uaddr,
+/* Copy within one page that nobody has pinned, from its mm or its file. */
+static int iopt_pages_rw_user(struct iopt_pages *pages, unsigned long offset,
 			      void *data, size_t len, bool write)
 {
+	unsigned long uaddr = pages->start + offset;
 	struct page *page;
 	int locked = 1;
 	long got;
 
+	if (pages->file)
+		return iopt_file_rw(pages, offset, data, len, write);
 	if (current->mm == pages->mm && !(current->flags & PF_KTHREAD)) {
 		if (write)
 			return copy_to_user((void __user *)uaddr, data, len) ?
@@ -1052,7 +1234,7 @@ int iopt_pages_rw(struct iopt_pages *pages, unsigned long offset, void *data,
 			iopt_copy_page(page, in_page, data, chunk, write);
 		mutex_unlock(&pages->mutex);
 		if (!page) {
-			rc = iopt_pages_rw_user(pages, pages->uaddr + offset,
+			rc = iopt_pages_rw_user(pages, offset,
 						data, chunk, write);
 			if (rc)
 				return rc;

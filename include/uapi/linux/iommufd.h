@@ -58,6 +58,9 @@ enum {
 	IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP = 0x8c,
 	IOMMUFD_CMD_HWPT_INVALIDATE = 0x8d,
 	IOMMUFD_CMD_FAULT_QUEUE_ALLOC = 0x8e,
+	IOMMUFD_CMD_IOAS_MAP_FILE = 0x8f,
+	/* 0x90 and 0x91 are taken by later kernels' vIOMMU and vDEVICE */
+	IOMMUFD_CMD_IOAS_CHANGE_PROCESS = 0x92,
 };
 
 /* ---- Object lifetime --------------------------------------------------- */
@@ -769,5 +772,54 @@ struct iommu_fault_alloc {
 
 /* IOMMU_FAULT_QUEUE_ALLOC: create a queue that delivers I/O page faults. */
 #define IOMMU_FAULT_QUEUE_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_FAULT_QUEUE_ALLOC)
+
+/**
+ * struct iommu_ioas_map_file - argument of IOMMU_IOAS_MAP_FILE
+ * @size: caller's sizeof(struct iommu_ioas_map_file)
+ * @flags: bitwise OR of enum iommufd_ioas_map_flags
+ * @ioas_id: IOAS that receives the mapping
+ * @fd: a memfd, on shmem or on hugetlbfs
+ * @start: byte offset in the file of the first byte to map
+ * @length: byte count of the mapping
+ * @iova: as in struct iommu_ioas_map, input with IOMMU_IOAS_MAP_FIXED_IOVA
+ *        and output always
+ *
+ * Like IOMMU_IOAS_MAP, but the memory is named by the file rather than by
+ * where a process maps it: the pages are taken from the file's page cache,
+ * so the mapping stays whatever becomes of the process's view of the file.
+ * The range must lie inside the file when it is mapped.
+ */
+struct iommu_ioas_map_file {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__s32 fd;
+	__aligned_u64 start;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+
+/* IOMMU_IOAS_MAP_FILE: pin pages of a memfd and make them visible at an IOVA. */
+#define IOMMU_IOAS_MAP_FILE _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP_FILE)
+
+/**
+ * struct iommu_ioas_change_process - argument of IOMMU_IOAS_CHANGE_PROCESS
+ * @size: caller's sizeof(struct iommu_ioas_change_process)
+ * @__reserved: pass 0
+ *
+ * Charge every page the context holds pinned to the calling process from
+ * now on, its mm and its user, in place of the process that mapped it.
+ * Only file mappings can move: if any IOAS of the context maps process
+ * memory by address, nothing changes. This is how a VMM hands its devices
+ * to a new process in a live update, before the old process exits.
+ */
+struct iommu_ioas_change_process {
+	__u32 size;
+	__u32 __reserved;
+};
+
+/* IOMMU_IOAS_CHANGE_PROCESS: move the pinned-page charge to the caller. */
+#define IOMMU_IOAS_CHANGE_PROCESS \
+	_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_CHANGE_PROCESS)
 
 #endif /* _UAPI_IOMMUFD_H */
