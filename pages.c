@@ -172,14 +172,20 @@ static int iopt_charge_mm(const struct iopt_charge *to, unsigned long n,
 	return rc;
 }
 
+static unsigned long iopt_charge_limit(const struct iopt_charge *to,
+				       bool force)
+{
+	if (force || has_capability_noaudit(to->task, CAP_IPC_LOCK))
+		return ULONG_MAX;
+	return task_rlimit(to->task, RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+}
+
 /* Charge @n pages; over RLIMIT_MEMLOCK is -ENOMEM unless @force. */
 static int iopt_charge_add(const struct iopt_charge *to, unsigned long n,
 			   bool force)
 {
-	bool unlimited = force || has_capability_noaudit(to->task,
-							 CAP_IPC_LOCK);
-	unsigned long limit = task_rlimit(to->task, RLIMIT_MEMLOCK) >>
-			      PAGE_SHIFT;
+	unsigned long limit = iopt_charge_limit(to, force);
+	bool unlimited = limit == ULONG_MAX;
 	unsigned long cur;
 	int rc;
 
@@ -266,8 +272,14 @@ static int iopt_pages_move_payer(struct iopt_pages *pages,
 	int rc;
 
 	lockdep_assert_held(&pages->mutex);
-	/* One user's locked_vm stays where it is; only VmPin moves. */
+	/*
+	 * One user's locked_vm stays where it is, and only VmPin moves; but
+	 * it must be within the new process's limit, as for a pin of its own.
+	 */
 	if (pages->account == IOPT_ACCOUNT_USER && to->user == from.user) {
+		if (atomic_long_read(&to->user->locked_vm) >
+		    iopt_charge_limit(&dst, force))
+			return -ENOMEM;
 		atomic64_add(pages->npinned, &to->mm->pinned_vm);
 		atomic64_sub(pages->npinned, &from.mm->pinned_vm);
 	} else {
