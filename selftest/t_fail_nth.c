@@ -7,6 +7,8 @@
  * operation may fail, but only cleanly (ENOMEM or EFAULT), what failed must
  * leave no trace, and afterwards nothing is pinned or charged and a fresh
  * context still works. The kernel log is watched for splats by the lab.
+ * The file scenarios but one fill their memfd before the fault is armed,
+ * so that the faults land in iommufd rather than in shmem.
  */
 #include <glob.h>
 #include <stdbool.h>
@@ -24,6 +26,11 @@
 #define HIGH (1UL << 32)	/* the allowed ranges start up here */
 #define ROUNDS_MAX 4000
 #define MAX_OPS 8
+#define FILE_AT ((uint64_t)MOCK_APERTURE_START)	/* inside the mock's aperture */
+#define HUGE2M (2UL << 20)
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB (21U << 26)
+#endif
 
 /* ---- fault injection control ------------------------------------------ */
 
@@ -188,6 +195,11 @@ struct round {
 	struct iommu_hwpt_alloc halloc;
 	struct iommu_hwpt_pgfault rec;
 	struct iommu_hwpt_page_response resp;
+	/* the file scenarios */
+	int mfd;
+	long pin_base;		/* VmPin before anything was mapped */
+	struct iommu_ioas_map_file map_file;
+	struct iommu_ioas_change_process change;
 
 	/* the outcome of each operation, in order */
 	unsigned int nops;
@@ -680,6 +692,158 @@ static void fq_check(struct __test_metadata *_metadata, struct round *r)
 	EXPECT_EQ(0, obj_destroy(r->fd, r->stdev));
 }
 
+/*
+ * IOAS_MAP_FILE of a memfd under a mock domain, which pins at map time:
+ * shmem filled beforehand, shmem left sparse (shmem allocates under the
+ * injection too), and a 2 MiB hugetlbfs page.
+ */
+
+static int file_domain_prepare(struct round *r, uint64_t len)
+{
+	struct iommu_test_cmd *c = &r->tc;
+
+	if (r->mfd < 0 || open_ioas(r))
+		return -1;
+	*c = (struct iommu_test_cmd){};
+	if (tcmd(r->fd, IOMMU_TEST_OP_MOCK_DOMAIN, r->ioas, c))
+		return -1;
+	r->stdev = c->mock_domain.out_stdev_id;
+	r->pin_base = proc_status_kb("VmPin");
+	r->map_file = (struct iommu_ioas_map_file){
+		.size = sizeof(r->map_file),
+		.flags = MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA,
+		.ioas_id = r->ioas,
+		.fd = r->mfd,
+		.length = len,
+		.iova = FILE_AT,
+	};
+	return 0;
+}
+
+static int shm_prepare(struct round *r)
+{
+	r->mfd = memfd_create("fail_nth", 0);
+	if (r->mfd < 0 || pwrite(r->mfd, r->buf, LEN, 0) != LEN)
+		return -1;
+	return file_domain_prepare(r, LEN);
+}
+
+static int shm_sparse_prepare(struct round *r)
+{
+	r->mfd = memfd_create("fail_nth", 0);
+	if (r->mfd < 0 || ftruncate(r->mfd, LEN))
+		return -1;
+	return file_domain_prepare(r, LEN);
+}
+
+static const char *no_hugetlb(void)
+{
+	int mfd = memfd_create("fail_nth", MFD_HUGETLB | MFD_HUGE_2MB);
+	void *p;
+
+	if (mfd < 0)
+		return "no 2 MiB hugetlbfs memfd";
+	p = mmap(NULL, HUGE2M, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	close(mfd);
+	if (p == MAP_FAILED)
+		return "no free 2 MiB huge page";
+	munmap(p, HUGE2M);
+	return NULL;
+}
+
+static int huge_prepare(struct round *r)
+{
+	unsigned char *p;
+	size_t i;
+
+	r->mfd = memfd_create("fail_nth", MFD_HUGETLB | MFD_HUGE_2MB);
+	if (r->mfd < 0 || ftruncate(r->mfd, HUGE2M))
+		return -1;
+	p = mmap(NULL, HUGE2M, PROT_READ | PROT_WRITE, MAP_SHARED, r->mfd, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	for (i = 0; i < HUGE2M; i += LEN)
+		memcpy(p + i, r->buf, LEN);
+	munmap(p, HUGE2M);
+	return file_domain_prepare(r, HUGE2M);
+}
+
+static void map_file_run(struct round *r)
+{
+	did(r, "map_file",
+	    ioctl_errno(r->fd, IOMMU_IOAS_MAP_FILE, &r->map_file));
+}
+
+static void map_file_check(struct __test_metadata *_metadata,
+			   struct round *r)
+{
+	const uint64_t len = r->map_file.length;
+
+	expect_mapped(_metadata, r->fd, r->ioas, rc_of(r, "map_file"), len);
+	EXPECT_EQ(r->pin_base, proc_status_kb("VmPin"));
+	/* With nothing injected the file maps again, charged once. */
+	ASSERT_EQ(0, ioctl_errno(r->fd, IOMMU_IOAS_MAP_FILE, &r->map_file));
+	EXPECT_EQ(r->pin_base + (long)(len / 1024), proc_status_kb("VmPin"));
+	expect_mapped(_metadata, r->fd, r->ioas, 0, len);
+	EXPECT_EQ(0, obj_destroy(r->fd, r->stdev));
+	EXPECT_EQ(0, close(r->mfd));
+	r->mfd = -1;
+}
+
+/*
+ * IOAS_CHANGE_PROCESS into the process that holds the charge: it walks a
+ * file area and its copy in a second IOAS and charges them again; either
+ * way nothing is lost or doubled, and the areas stay.
+ */
+
+static int change_prepare(struct round *r)
+{
+	if (shm_prepare(r) ||
+	    ioctl_errno(r->fd, IOMMU_IOAS_MAP_FILE, &r->map_file) ||
+	    ioas_alloc(r->fd, &r->ioas2))
+		return -1;
+	r->copy = (struct iommu_ioas_copy){
+		.size = sizeof(r->copy),
+		.flags = MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA,
+		.dst_ioas_id = r->ioas2,
+		.src_ioas_id = r->ioas,
+		.length = LEN,
+		.dst_iova = FILE_AT,
+		.src_iova = FILE_AT,
+	};
+	if (ioctl_errno(r->fd, IOMMU_IOAS_COPY, &r->copy))
+		return -1;
+	r->change = (struct iommu_ioas_change_process){
+		.size = sizeof(r->change),
+	};
+	return 0;
+}
+
+static void change_run(struct round *r)
+{
+	did(r, "change_process",
+	    ioctl_errno(r->fd, IOMMU_IOAS_CHANGE_PROCESS, &r->change));
+}
+
+static void change_check(struct __test_metadata *_metadata, struct round *r)
+{
+	const long charged = r->pin_base + (long)(LEN / 1024);
+
+	EXPECT_EQ(charged, proc_status_kb("VmPin"));
+	EXPECT_EQ(0, ioctl_errno(r->fd, IOMMU_IOAS_CHANGE_PROCESS, &r->change));
+	EXPECT_EQ(charged, proc_status_kb("VmPin"));
+	expect_mapped(_metadata, r->fd, r->ioas2, 0, LEN);
+	EXPECT_EQ(charged, proc_status_kb("VmPin"));
+	expect_mapped(_metadata, r->fd, r->ioas, 0, LEN);
+	EXPECT_EQ(r->pin_base, proc_status_kb("VmPin"));
+	/* And the file maps again. */
+	ASSERT_EQ(0, ioctl_errno(r->fd, IOMMU_IOAS_MAP_FILE, &r->map_file));
+	expect_mapped(_metadata, r->fd, r->ioas, 0, LEN);
+	EXPECT_EQ(0, obj_destroy(r->fd, r->stdev));
+	EXPECT_EQ(0, close(r->mfd));
+	r->mfd = -1;
+}
+
 /* ---- the sweep ---------------------------------------------------------- */
 
 static const struct scenario sc_open_alloc_close = {
@@ -722,6 +886,23 @@ static const struct scenario sc_fault_queue = {
 	"fault_queue", fq_prepare, fq_run, fq_check, true,
 };
 
+static const struct scenario sc_map_file_shmem = {
+	"map_file_shmem", shm_prepare, map_file_run, map_file_check, true,
+};
+
+static const struct scenario sc_map_file_sparse = {
+	"map_file_sparse", shm_sparse_prepare, map_file_run, map_file_check,
+	true,
+};
+
+static const struct scenario sc_map_file_huge = {
+	"map_file_hugetlb", huge_prepare, map_file_run, map_file_check, true,
+};
+
+static const struct scenario sc_change_process = {
+	"change_process", change_prepare, change_run, change_check, false,
+};
+
 /* The rest of the world still works: map and unmap in a new context. */
 static void still_works(struct __test_metadata *_metadata,
 			unsigned char *buf)
@@ -755,7 +936,7 @@ static bool one_round(struct __test_metadata *_metadata,
 		      const struct sweep_env *env, const struct scenario *sc,
 		      unsigned int n, unsigned int *failures)
 {
-	struct round r = { .buf = env->buf, .fd = -1, .afd = -1 };
+	struct round r = { .buf = env->buf, .fd = -1, .afd = -1, .mfd = -1 };
 	bool all_ok = true;
 	unsigned int i;
 	int hit = 0;
@@ -787,6 +968,8 @@ static bool one_round(struct __test_metadata *_metadata,
 	sc->check(_metadata, &r);
 	if (r.afd >= 0)
 		close(r.afd);
+	if (r.mfd >= 0)
+		close(r.mfd);
 	if (r.fd >= 0)
 		EXPECT_EQ(0, close(r.fd));
 	EXPECT_EQ(env->vmpin, proc_status_kb("VmPin"))
@@ -802,6 +985,7 @@ FIXTURE(nth) {
 
 FIXTURE_VARIANT(nth) {
 	const struct scenario *sc;
+	const char *(*missing)(void);	/* why it cannot run here, or NULL */
 };
 
 FIXTURE_VARIANT_ADD(nth, open_alloc_close) { .sc = &sc_open_alloc_close };
@@ -814,6 +998,13 @@ FIXTURE_VARIANT_ADD(nth, iova_ranges) { .sc = &sc_ranges };
 FIXTURE_VARIANT_ADD(nth, access) { .sc = &sc_access };
 FIXTURE_VARIANT_ADD(nth, add_reserved) { .sc = &sc_reserved };
 FIXTURE_VARIANT_ADD(nth, fault_queue) { .sc = &sc_fault_queue };
+FIXTURE_VARIANT_ADD(nth, map_file_shmem) { .sc = &sc_map_file_shmem };
+FIXTURE_VARIANT_ADD(nth, map_file_sparse) { .sc = &sc_map_file_sparse };
+FIXTURE_VARIANT_ADD(nth, change_process) { .sc = &sc_change_process };
+FIXTURE_VARIANT_ADD(nth, map_file_hugetlb) {
+	.sc = &sc_map_file_huge,
+	.missing = no_hugetlb,
+};
 
 FIXTURE_SETUP(nth)
 {
@@ -821,6 +1012,12 @@ FIXTURE_SETUP(nth)
 	char path[64];
 	size_t i;
 
+	self->env.nfd = -1;
+	if (variant->missing) {
+		bad = variant->missing();
+		if (bad)
+			SKIP(return, "%s", bad);
+	}
 	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
 		 (long)syscall(SYS_gettid));
 	self->env.nfd = open(path, O_RDWR);

@@ -8,8 +8,11 @@
  * same facts are checked again at run time so the program also reports
  * KTAP results, plus the hw_info in/out type union of the selftest ABI.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 #include <sys/ioctl.h>
 #include <linux/iommufd.h>
 
@@ -194,6 +197,20 @@ CHECK_FIELD(iommu_fault_alloc, flags, 4, 4);
 CHECK_FIELD(iommu_fault_alloc, out_fault_id, 8, 4);
 CHECK_FIELD(iommu_fault_alloc, out_fault_fd, 12, 4);
 
+/* Ours beyond 6.12, in the layout of later kernels. */
+CHECK_STRUCT(iommu_ioas_map_file, 40, 8);
+CHECK_FIELD(iommu_ioas_map_file, size, 0, 4);
+CHECK_FIELD(iommu_ioas_map_file, flags, 4, 4);
+CHECK_FIELD(iommu_ioas_map_file, ioas_id, 8, 4);
+CHECK_FIELD(iommu_ioas_map_file, fd, 12, 4);
+CHECK_FIELD(iommu_ioas_map_file, start, 16, 8);
+CHECK_FIELD(iommu_ioas_map_file, length, 24, 8);
+CHECK_FIELD(iommu_ioas_map_file, iova, 32, 8);
+
+CHECK_STRUCT(iommu_ioas_change_process, 8, 4);
+CHECK_FIELD(iommu_ioas_change_process, size, 0, 4);
+CHECK_FIELD(iommu_ioas_change_process, __reserved, 4, 4);
+
 /* ---- Numbers ---- */
 
 /* Command numbers (the nr field of every ioctl). */
@@ -213,6 +230,9 @@ CHECK_VAL(IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING, 0x8b);
 CHECK_VAL(IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP, 0x8c);
 CHECK_VAL(IOMMUFD_CMD_HWPT_INVALIDATE, 0x8d);
 CHECK_VAL(IOMMUFD_CMD_FAULT_QUEUE_ALLOC, 0x8e);
+CHECK_VAL(IOMMUFD_CMD_IOAS_MAP_FILE, 0x8f);
+/* 0x90 and 0x91 stay free: later kernels' vIOMMU and vDEVICE. */
+CHECK_VAL(IOMMUFD_CMD_IOAS_CHANGE_PROCESS, 0x92);
 
 /* Full ioctl request values: _IO(';', nr), no direction and no size bits. */
 CHECK_VAL(IOMMUFD_TYPE, 0x3b);
@@ -231,6 +251,8 @@ CHECK_VAL(IOMMU_HWPT_SET_DIRTY_TRACKING, 0x3b8b);
 CHECK_VAL(IOMMU_HWPT_GET_DIRTY_BITMAP, 0x3b8c);
 CHECK_VAL(IOMMU_HWPT_INVALIDATE, 0x3b8d);
 CHECK_VAL(IOMMU_FAULT_QUEUE_ALLOC, 0x3b8e);
+CHECK_VAL(IOMMU_IOAS_MAP_FILE, 0x3b8f);
+CHECK_VAL(IOMMU_IOAS_CHANGE_PROCESS, 0x3b92);
 
 /* Flags, enumerations and other constants. */
 CHECK_VAL(IOMMUFD_PAGE_RESP_SUCCESS, 0);
@@ -300,11 +322,27 @@ static const struct ioctl_expect ioctls[] = {
 	IOCTL_EXPECT(IOMMU_HWPT_GET_DIRTY_BITMAP, 0x8c),
 	IOCTL_EXPECT(IOMMU_HWPT_INVALIDATE, 0x8d),
 	IOCTL_EXPECT(IOMMU_FAULT_QUEUE_ALLOC, 0x8e),
+	IOCTL_EXPECT(IOMMU_IOAS_MAP_FILE, 0x8f),
+	IOCTL_EXPECT(IOMMU_IOAS_CHANGE_PROCESS, 0x92),
 };
+
+/* Numbers inside the table's span that no command of ours takes. */
+static const unsigned int unused_nrs[] = { 0x90, 0x91 };
+
+static int nr_unused(unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(unused_nrs); i++)
+		if (unused_nrs[i] == nr)
+			return 1;
+	return 0;
+}
 
 /* Each request decodes to type ';', its own nr, no direction, no size. */
 TEST(ioctl_requests)
 {
+	unsigned long next = 0x80;
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(ioctls); i++) {
@@ -320,10 +358,47 @@ TEST(ioctl_requests)
 			TH_LOG("%s = %#lx", e->name, e->request);
 		EXPECT_EQ(0UL, (unsigned long)_IOC_SIZE(e->request))
 			TH_LOG("%s = %#lx", e->name, e->request);
-		/* Numbers are dense: the table order is the nr order. */
-		EXPECT_EQ(0x80UL + i, (unsigned long)e->nr)
+		/*
+		 * Numbers are dense but for the unused ones: the table
+		 * order is the nr order.
+		 */
+		while (nr_unused(next))
+			next++;
+		EXPECT_EQ(next, (unsigned long)e->nr)
 			TH_LOG("%s is out of order", e->name);
+		next++;
 	}
+}
+
+/*
+ * The unused numbers inside the table, and the first past its end, are
+ * no command: ENOTTY, whatever the argument.
+ */
+TEST(unused_numbers_not_commands)
+{
+	const unsigned int past_end = IOMMUFD_CMD_IOAS_CHANGE_PROCESS + 1;
+	unsigned char buf[64] = { 0 };
+	unsigned int i;
+	int fd;
+
+	fd = open("/dev/iommu", O_RDWR);
+	if (fd < 0)
+		SKIP(return, "no /dev/iommu");
+	*(uint32_t *)buf = sizeof(buf);
+	for (i = 0; i < ARRAY_SIZE(unused_nrs); i++) {
+		EXPECT_EQ(-1, ioctl(fd, _IO(IOMMUFD_TYPE, unused_nrs[i]), buf));
+		EXPECT_EQ(ENOTTY, errno) TH_LOG("nr %#x", unused_nrs[i]);
+		*(uint32_t *)buf = 8;
+		EXPECT_EQ(-1, ioctl(fd, _IO(IOMMUFD_TYPE, unused_nrs[i]), buf));
+		EXPECT_EQ(ENOTTY, errno) TH_LOG("nr %#x", unused_nrs[i]);
+		*(uint32_t *)buf = sizeof(buf);
+	}
+	EXPECT_EQ(-1, ioctl(fd, _IO(IOMMUFD_TYPE, past_end), buf));
+	EXPECT_EQ(ENOTTY, errno) TH_LOG("nr %#x", past_end);
+	/* The new numbers themselves are commands. */
+	EXPECT_EQ(-1, ioctl(fd, IOMMU_IOAS_MAP_FILE, buf));
+	EXPECT_NE(ENOTTY, errno);
+	close(fd);
 }
 
 struct size_expect {
@@ -356,6 +431,8 @@ static const struct size_expect sizes[] = {
 	SIZE_EXPECT(iommu_hwpt_pgfault, 40),
 	SIZE_EXPECT(iommu_hwpt_page_response, 8),
 	SIZE_EXPECT(iommu_fault_alloc, 16),
+	SIZE_EXPECT(iommu_ioas_map_file, 40),
+	SIZE_EXPECT(iommu_ioas_change_process, 8),
 };
 
 TEST(struct_sizes)
@@ -379,6 +456,8 @@ TEST(size_field_first)
 	EXPECT_EQ(0UL, offsetof(struct iommu_hw_info, size));
 	EXPECT_EQ(0UL, offsetof(struct iommu_hwpt_alloc, size));
 	EXPECT_EQ(0UL, offsetof(struct iommu_fault_alloc, size));
+	EXPECT_EQ(0UL, offsetof(struct iommu_ioas_map_file, size));
+	EXPECT_EQ(0UL, offsetof(struct iommu_ioas_change_process, size));
 	EXPECT_EQ(4UL, FIELD_SIZE(iommu_hwpt_invalidate, size));
 }
 
