@@ -29,6 +29,7 @@
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
+#include <linux/scatterlist.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -845,21 +846,71 @@ static void iopt_area_unmap(struct iopt_area *area, struct iommu_domain *domain,
 	WARN_ON(iommu_unmap(domain, iova, len) != len);
 }
 
-/* Map pages [first, last] of @area, whose pages are @batch, into @domain. */
+/* The last index of the run of physically contiguous pages from @run. */
+static unsigned long iopt_run_end(struct page **batch, unsigned long first,
+				  unsigned long run, unsigned long last)
+{
+	unsigned long end = run;
+
+	while (end < last && page_to_pfn(batch[end + 1 - first]) ==
+				     page_to_pfn(batch[end - first]) + 1)
+		end++;
+	return end;
+}
+
+/*
+ * One iommu_map_sg() for the whole chunk: the driver flushes once for it,
+ * not once per run, which matters where the memory is fragmented (caching
+ * mode VT-d flushes on every map).
+ */
+static int iopt_area_map_sg(struct iopt_area *area,
+			    struct iommu_domain *domain, unsigned long first,
+			    unsigned long last, struct page **batch,
+			    struct scatterlist *sgl)
+{
+	unsigned long iova = iopt_area_iova(area, first), run, end;
+	size_t len = iopt_area_iova_last(area, last) - iova + 1;
+	struct scatterlist *sg = sgl;
+	unsigned int nents = 0;
+	ssize_t mapped;
+
+	/* iopt_sgl_alloc() set the table up; only pages and lengths change. */
+	for (run = first; run <= last; run = end + 1, sg++, nents++) {
+		end = iopt_run_end(batch, first, run, last);
+		sg_set_page(sg, batch[run - first],
+			    iopt_area_iova_last(area, end) -
+				    iopt_area_iova(area, run) + 1,
+			    run == area->first_index ? area->page_offset : 0);
+	}
+	mapped = iommu_map_sg(domain, iova, sgl, nents, area->iommu_prot,
+			      GFP_KERNEL_ACCOUNT);
+	if (mapped < 0)
+		return mapped;
+	if ((size_t)mapped != len) {
+		iommu_unmap(domain, iova, mapped);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Map pages [first, last] of @area, whose pages are @batch, into @domain:
+ * through @sgl (IOPT_CHUNK entries) if there is one, else run by run, or
+ * page by page if @small.
+ */
 static int iopt_area_map(struct iopt_area *area, struct iommu_domain *domain,
 			 unsigned long first, unsigned long last,
-			 struct page **batch, bool small)
+			 struct page **batch, bool small,
+			 struct scatterlist *sgl)
 {
 	unsigned long run, end, iova;
 	phys_addr_t phys;
 	int rc;
 
+	if (sgl && !small)
+		return iopt_area_map_sg(area, domain, first, last, batch, sgl);
 	for (run = first; run <= last; run = end + 1) {
-		end = run;
-		while (!small && end < last &&
-		       page_to_pfn(batch[end + 1 - first]) ==
-			       page_to_pfn(batch[end - first]) + 1)
-			end++;
+		end = small ? run : iopt_run_end(batch, first, run, last);
 		iova = iopt_area_iova(area, run);
 		phys = page_to_phys(batch[run - first]);
 		if (run == area->first_index)
@@ -874,6 +925,17 @@ static int iopt_area_map(struct iopt_area *area, struct iommu_domain *domain,
 		}
 	}
 	return 0;
+}
+
+/* A scatterlist for iopt_area_map(); NULL (and maps without one) if none. */
+static struct scatterlist *iopt_sgl_alloc(void)
+{
+	struct scatterlist *sgl;
+
+	sgl = kmalloc_array(IOPT_CHUNK, sizeof(*sgl), GFP_KERNEL | __GFP_NOWARN);
+	if (sgl)
+		sg_init_table(sgl, IOPT_CHUNK);
+	return sgl;
 }
 
 /* Unpin @n pages, in runs of contiguous pages. */
@@ -1016,12 +1078,14 @@ int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt)
 	struct iopt_pages *pages = area->pages;
 	struct iommu_domain *domain, *failed, *storage = NULL;
 	unsigned long index, clast, d;
+	struct scatterlist *sgl;
 	struct page **batch;
 	int rc = 0;
 
 	batch = kmalloc_array(IOPT_CHUNK, sizeof(*batch), GFP_KERNEL);
 	if (!batch)
 		return -ENOMEM;
+	sgl = iopt_sgl_alloc();
 
 	mutex_lock(&pages->mutex);
 	for (index = area->first_index; index <= area->last_index;
@@ -1034,7 +1098,7 @@ int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt)
 			if (!storage)
 				storage = domain;
 			rc = iopt_area_map(area, domain, index, clast, batch,
-					   iopt->no_huge_pages);
+					   iopt->no_huge_pages, sgl);
 			if (rc)
 				break;
 		}
@@ -1061,6 +1125,7 @@ int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt)
 		interval_tree_insert(&area->pages_node, &pages->domain_users);
 	}
 	mutex_unlock(&pages->mutex);
+	kfree(sgl);
 	kfree(batch);
 	return rc;
 }
@@ -1103,12 +1168,14 @@ int iopt_area_fill_domain(struct iopt_area *area, struct iommu_domain *domain,
 {
 	struct iopt_pages *pages = area->pages;
 	unsigned long index, clast, i;
+	struct scatterlist *sgl;
 	struct page **batch;
 	int rc = 0;
 
 	batch = kmalloc_array(IOPT_CHUNK, sizeof(*batch), GFP_KERNEL);
 	if (!batch)
 		return -ENOMEM;
+	sgl = iopt_sgl_alloc();
 	mutex_lock(&pages->mutex);
 	for (index = area->first_index; index <= area->last_index && !rc;
 	     index = clast + 1) {
@@ -1117,12 +1184,14 @@ int iopt_area_fill_domain(struct iopt_area *area, struct iommu_domain *domain,
 			batch[i - index] = iopt_area_read_page(area,
 							       area->storage_domain,
 							       i);
-		rc = iopt_area_map(area, domain, index, clast, batch, small);
+		rc = iopt_area_map(area, domain, index, clast, batch, small,
+				   sgl);
 		if (rc && index != area->first_index)
 			iopt_area_unmap(area, domain, area->first_index,
 					index - 1);
 	}
 	mutex_unlock(&pages->mutex);
+	kfree(sgl);
 	kfree(batch);
 	return rc;
 }
