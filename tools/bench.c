@@ -4,6 +4,12 @@
  * IOMMU_IOAS_UNMAP of 256 MiB take with nothing, an in-kernel access, one or
  * two mock domains behind the IOAS, and how long IOMMU_IOAS_COPY of such a
  * range into a second IOAS takes, over 4 KiB and 2 MiB (hugetlbfs) pages.
+ * Then, with one mock domain, a memfd of either page size (shmem or
+ * hugetlbfs) mapped both ways: IOMMU_IOAS_MAP of its MAP_SHARED view (_va),
+ * and IOMMU_IOAS_MAP_FILE of the memfd itself (_file). A kernel without
+ * IOMMU_IOAS_MAP_FILE (upstream 6.12: ENOTTY) gets IOMMU_IOAS_MAP of the
+ * view in the _file case too, so that row compares our file path against
+ * its VA path on the same memory.
  *
  * The guest runs under QEMU with -icount shift=0, so CLOCK_MONOTONIC counts
  * guest instructions: one "ns" is one instruction, and two runs of the same
@@ -31,6 +37,9 @@
 #ifndef MAP_HUGE_2MB
 #define MAP_HUGE_2MB (21 << 26)
 #endif
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB (21U << 26)
+#endif
 
 #define SZ_4K		4096UL
 #define SZ_1M		(1UL << 20)
@@ -54,6 +63,9 @@ static int fail_errno;
 
 /* How mock2 got its second domain, reported once */
 static const char *mock2_how;
+
+/* Whether the kernel has IOMMU_IOAS_MAP_FILE */
+static int have_map_file;
 
 static uint64_t now_ns(void)
 {
@@ -94,8 +106,21 @@ static int new_ioas(int fd, uint32_t *id)
 	return 0;
 }
 
-static int map(int fd, uint32_t ioas, void *buf, uint64_t *ns)
+/*
+ * Map LEN bytes at IOVA: IOAS_MAP of @buf, or with @mfd >= 0 IOAS_MAP_FILE
+ * of that memfd (@buf being its view), where the kernel has it.
+ */
+static int map(int fd, uint32_t ioas, void *buf, int mfd, uint64_t *ns)
 {
+	struct iommu_ioas_map_file file = {
+		.size = sizeof(file),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | RW,
+		.ioas_id = ioas,
+		.fd = mfd,
+		.start = 0,
+		.length = LEN,
+		.iova = IOVA,
+	};
 	struct iommu_ioas_map cmd = {
 		.size = sizeof(cmd),
 		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | RW,
@@ -106,6 +131,9 @@ static int map(int fd, uint32_t ioas, void *buf, uint64_t *ns)
 	};
 	uint64_t spare = 0;
 
+	if (mfd >= 0 && have_map_file)
+		return timed_ioctl(fd, IOMMU_IOAS_MAP_FILE, &file,
+				   "IOAS_MAP_FILE", ns ? ns : &spare);
 	return timed_ioctl(fd, IOMMU_IOAS_MAP, &cmd, "IOAS_MAP",
 			   ns ? ns : &spare);
 }
@@ -249,8 +277,8 @@ static int access_case(int fd, uint32_t ioas, uint64_t *map_ns,
 }
 
 /* One repetition on a fresh iommufd; closing it tears everything down. */
-static int run_once(enum kind kind, void *buf, int rep, uint64_t *map_ns,
-		    uint64_t *unmap_ns)
+static int run_once(enum kind kind, void *buf, int mfd, int rep,
+		    uint64_t *map_ns, uint64_t *unmap_ns)
 {
 	uint32_t ioas, ioas2, hwpt1, hwpt2, idev1;
 	int fd, rc = -1;
@@ -274,7 +302,7 @@ static int run_once(enum kind kind, void *buf, int rep, uint64_t *map_ns,
 		if (kind == MOCK2 &&
 		    second_domain(fd, ioas, hwpt1, idev1, &hwpt2))
 			goto out;
-		if (map(fd, ioas, buf, map_ns))
+		if (map(fd, ioas, buf, mfd, map_ns))
 			goto out;
 		if (kind == MOCK2 && rep == 0) {
 			check_domain(fd, hwpt1, buf);
@@ -284,7 +312,7 @@ static int run_once(enum kind kind, void *buf, int rep, uint64_t *map_ns,
 			goto out;
 		break;
 	case ACCESS:
-		if (map(fd, ioas, buf, NULL))
+		if (map(fd, ioas, buf, mfd, NULL))
 			goto out;
 		if (access_case(fd, ioas, map_ns, unmap_ns))
 			goto out;
@@ -302,7 +330,7 @@ static int run_once(enum kind kind, void *buf, int rep, uint64_t *map_ns,
 		};
 
 		if (mock_domain(fd, ioas, NULL, NULL) ||
-		    map(fd, ioas, buf, NULL) || new_ioas(fd, &ioas2) ||
+		    map(fd, ioas, buf, mfd, NULL) || new_ioas(fd, &ioas2) ||
 		    mock_domain(fd, ioas2, NULL, NULL))
 			goto out;
 		cmd.src_ioas_id = ioas;
@@ -327,7 +355,8 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void run_case(enum kind kind, const char *mem, void *buf)
+/* @mfd >= 0: map that memfd with IOAS_MAP_FILE rather than @buf, its view. */
+static void run_case(enum kind kind, const char *mem, void *buf, int mfd)
 {
 	uint64_t map_ns[REPS], unmap_ns[REPS];
 	char name[64];
@@ -341,8 +370,12 @@ static void run_case(enum kind kind, const char *mem, void *buf)
 		fflush(stdout);
 		return;
 	}
+	if (mfd >= 0 && !have_map_file)
+		printf("# %s: no IOAS_MAP_FILE here (ENOTTY): IOAS_MAP of the memfd's view instead\n",
+		       name);
 	for (rep = 0; rep < REPS; rep++) {
-		if (run_once(kind, buf, rep, &map_ns[rep], &unmap_ns[rep])) {
+		if (run_once(kind, buf, mfd, rep, &map_ns[rep],
+			     &unmap_ns[rep])) {
 			printf("# %s: %s failed: errno %d (%s)\n", name,
 			       fail_step, fail_errno, strerror(fail_errno));
 			printf("BENCH %s fail fail\n", name);
@@ -383,23 +416,92 @@ static void *get_memory(int huge)
 	return buf;
 }
 
+/*
+ * A memfd of LEN bytes in *@mfd, on shmem in 4 KiB pages or on hugetlbfs in
+ * 2 MiB ones, and its MAP_SHARED view, every page touched through the view:
+ * neither way of mapping it then allocates a page.
+ */
+static void *get_memfd(int huge, int *mfd)
+{
+	unsigned long off;
+	char *buf;
+
+	*mfd = memfd_create("bench", huge ? MFD_HUGETLB | MFD_HUGE_2MB : 0);
+	if (*mfd < 0) {
+		fail_errno = errno;
+		return NULL;
+	}
+	buf = MAP_FAILED;
+	if (ftruncate(*mfd, LEN))
+		goto fail;
+	buf = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, *mfd, 0);
+	if (buf == MAP_FAILED)
+		goto fail;
+	/* 4 KiB folios only: no shmem THP behind this view either. */
+	if (!huge && madvise(buf, LEN, MADV_NOHUGEPAGE))
+		goto fail;
+	for (off = 0; off < LEN; off += SZ_4K)
+		buf[off] = 1;
+	return buf;
+fail:
+	fail_errno = errno;
+	if (buf != MAP_FAILED)
+		munmap(buf, LEN);
+	close(*mfd);
+	*mfd = -1;
+	return NULL;
+}
+
+/* Upstream 6.12 has no IOMMU_IOAS_MAP_FILE: its ioctl answers ENOTTY. */
+static int probe_map_file(void)
+{
+	struct iommu_ioas_map_file cmd = { .size = sizeof(cmd), .fd = -1 };
+	int fd, rc;
+
+	fd = open("/dev/iommu", O_RDWR);
+	if (fd < 0)
+		return 0;
+	rc = ioctl(fd, IOMMU_IOAS_MAP_FILE, &cmd) == 0 || errno != ENOTTY;
+	close(fd);
+	return rc;
+}
+
 int main(void)
 {
 	static const enum kind kinds[] = { NODOMAIN, ACCESS, MOCK1, MOCK2,
 					   COPY };
+	/* The memfd cases: one mock domain; a second would only add its fill */
+	static const enum kind memfd_kinds[] = { MOCK1 };
 	static const char *const mems[] = { "4k", "2m" };
-	void *bufs[2];
+	char va[32], file[32];
 	unsigned int k, m;
+	void *buf;
+	int mfd;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("# bench: IOAS_MAP/UNMAP of %lu MiB at IOVA %#lx, median of %d; "
 	       "guest ns per 4 KiB page\n", LEN / SZ_1M, IOVA, REPS);
+	have_map_file = probe_map_file();
 	for (m = 0; m < 2; m++) {
-		bufs[m] = get_memory(m);
+		buf = get_memory(m);
 		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
-			run_case(kinds[k], mems[m], bufs[m]);
-		if (bufs[m])
-			munmap(bufs[m], LEN);
+			run_case(kinds[k], mems[m], buf, -1);
+		if (buf)
+			munmap(buf, LEN);
+
+		/* One buffer at a time: the guest's hugepages hold one. */
+		buf = get_memfd(m, &mfd);
+		snprintf(va, sizeof(va), "memfd%s_va", mems[m]);
+		snprintf(file, sizeof(file), "memfd%s_file", mems[m]);
+		for (k = 0; k < sizeof(memfd_kinds) / sizeof(memfd_kinds[0]);
+		     k++) {
+			run_case(memfd_kinds[k], va, buf, -1);
+			run_case(memfd_kinds[k], file, buf, mfd);
+		}
+		if (buf) {
+			munmap(buf, LEN);
+			close(mfd);
+		}
 	}
 	if (mock2_how)
 		printf("# mock2: second domain by %s\n", mock2_how);

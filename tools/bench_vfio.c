@@ -5,11 +5,15 @@
  * cdev bound to an iommufd context and attached to an IOAS, so that a real
  * intel-iommu domain mirrors the IOAS. Times IOMMU_IOAS_MAP and
  * IOMMU_IOAS_UNMAP of 256 MiB at IOVA 1 GiB over 4 KiB and 2 MiB (hugetlbfs)
- * pages.
+ * pages; then, as tools/bench.c does with a mock domain, of a memfd of each
+ * page size (shmem, hugetlbfs) mapped both ways: IOMMU_IOAS_MAP of its
+ * MAP_SHARED view (vtd_memfd<size>_va), and IOMMU_IOAS_MAP_FILE of the memfd
+ * (vtd_memfd<size>_file), or IOMMU_IOAS_MAP of the view again where the
+ * kernel has no MAP_FILE (upstream 6.12: ENOTTY).
  *
  * Output, read by tools/lab.sh, in the format of tools/bench.c:
- *   BENCH vtd_<mem> <map ns per 4 KiB page> <unmap ns per 4 KiB page>
- * or "BENCH vtd_<mem> fail fail" after a "#" comment that says what failed.
+ *   BENCH <case> <map ns per 4 KiB page> <unmap ns per 4 KiB page>
+ * or "BENCH <case> fail fail" after a "#" comment that says what failed.
  * Each number is the median of REPS map/unmap pairs on one IOAS with the
  * device attached.
  */
@@ -32,6 +36,9 @@
 #ifndef MAP_HUGE_2MB
 #define MAP_HUGE_2MB (21 << 26)
 #endif
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB (21U << 26)
+#endif
 
 #define SZ_4K		4096UL
 #define SZ_1M		(1UL << 20)
@@ -50,6 +57,9 @@ static const char *fail_step;
 static int fail_errno;
 
 static char bdf[NAME_MAX + 1], cdev[PATH_MAX];
+
+/* Whether the kernel has IOMMU_IOAS_MAP_FILE */
+static int have_map_file;
 
 static int fail(const char *step, int err)
 {
@@ -95,9 +105,19 @@ static int setup(int *fd, int *devfd, uint32_t *ioas)
 	return 0;
 }
 
-static int map_unmap(int fd, uint32_t ioas, void *buf, uint64_t *map_ns,
-		     uint64_t *unmap_ns)
+/* @mfd >= 0: map that memfd (@buf is its view) with MAP_FILE, if any. */
+static int map_unmap(int fd, uint32_t ioas, void *buf, int mfd,
+		     uint64_t *map_ns, uint64_t *unmap_ns)
 {
+	struct iommu_ioas_map_file file = {
+		.size = sizeof(file),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | RW,
+		.ioas_id = ioas,
+		.fd = mfd,
+		.start = 0,
+		.length = LEN,
+		.iova = IOVA,
+	};
 	struct iommu_ioas_map map = {
 		.size = sizeof(map),
 		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | RW,
@@ -116,10 +136,14 @@ static int map_unmap(int fd, uint32_t ioas, void *buf, uint64_t *map_ns,
 	int rc;
 
 	t0 = now_ns();
-	rc = ioctl(fd, IOMMU_IOAS_MAP, &map);
+	if (mfd >= 0 && have_map_file)
+		rc = ioctl(fd, IOMMU_IOAS_MAP_FILE, &file);
+	else
+		rc = ioctl(fd, IOMMU_IOAS_MAP, &map);
 	*map_ns = now_ns() - t0;
 	if (rc)
-		return fail("IOAS_MAP", errno);
+		return fail(mfd >= 0 && have_map_file ? "IOAS_MAP_FILE" :
+			    "IOAS_MAP", errno);
 	t0 = now_ns();
 	rc = ioctl(fd, IOMMU_IOAS_UNMAP, &unmap);
 	*unmap_ns = now_ns() - t0;
@@ -170,26 +194,83 @@ static void *get_memory(int huge)
 	return buf;
 }
 
-static void run_case(const char *name, int huge, int ready)
+/*
+ * A memfd of LEN bytes in *@mfd, on shmem in 4 KiB pages or on hugetlbfs in
+ * 2 MiB ones, and its MAP_SHARED view, every page touched through the view:
+ * neither way of mapping it then allocates a page.
+ */
+static void *get_memfd(int huge, int *mfd)
+{
+	unsigned long off;
+	char *buf;
+
+	*mfd = memfd_create("bench", huge ? MFD_HUGETLB | MFD_HUGE_2MB : 0);
+	if (*mfd < 0) {
+		fail("memfd_create", errno);
+		return NULL;
+	}
+	buf = MAP_FAILED;
+	if (ftruncate(*mfd, LEN)) {
+		fail("ftruncate", errno);
+		goto fail;
+	}
+	buf = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, *mfd, 0);
+	if (buf == MAP_FAILED) {
+		fail("mmap of the memfd", errno);
+		goto fail;
+	}
+	/* 4 KiB folios only: no shmem THP behind this view either. */
+	if (!huge && madvise(buf, LEN, MADV_NOHUGEPAGE)) {
+		fail("madvise(MADV_NOHUGEPAGE)", errno);
+		goto fail;
+	}
+	for (off = 0; off < LEN; off += SZ_4K)
+		buf[off] = 1;
+	return buf;
+fail:
+	if (buf != MAP_FAILED)
+		munmap(buf, LEN);
+	close(*mfd);
+	*mfd = -1;
+	return NULL;
+}
+
+/* Upstream 6.12 has no IOMMU_IOAS_MAP_FILE: its ioctl answers ENOTTY. */
+static int probe_map_file(void)
+{
+	struct iommu_ioas_map_file cmd = { .size = sizeof(cmd), .fd = -1 };
+	int fd, rc;
+
+	fd = open("/dev/iommu", O_RDWR);
+	if (fd < 0)
+		return 0;
+	rc = ioctl(fd, IOMMU_IOAS_MAP_FILE, &cmd) == 0 || errno != ENOTTY;
+	close(fd);
+	return rc;
+}
+
+/*
+ * REPS map/unmap pairs of @buf (NULL: report the failure that left none)
+ * on one IOAS; @mfd >= 0 maps that memfd, @buf's file, with MAP_FILE.
+ */
+static void run_case(const char *name, void *buf, int mfd)
 {
 	uint64_t map_ns[REPS], unmap_ns[REPS];
 	int fd = -1, devfd = -1, rep, rc = -1;
 	uint32_t ioas;
-	void *buf;
 
-	if (!ready) {
-		report_fail(name);
-		return;
-	}
-	buf = get_memory(huge);
 	if (!buf) {
 		report_fail(name);
 		return;
 	}
+	if (mfd >= 0 && !have_map_file)
+		printf("# %s: no IOAS_MAP_FILE here (ENOTTY): IOAS_MAP of the memfd's view instead\n",
+		       name);
 	if (setup(&fd, &devfd, &ioas))
 		goto out;
 	for (rep = 0; rep < REPS; rep++)
-		if (map_unmap(fd, ioas, buf, &map_ns[rep], &unmap_ns[rep]))
+		if (map_unmap(fd, ioas, buf, mfd, &map_ns[rep],
+			      &unmap_ns[rep]))
 			goto out;
 	rc = 0;
 out:
@@ -197,7 +278,6 @@ out:
 		close(devfd);
 	if (fd >= 0)
 		close(fd);
-	munmap(buf, LEN);
 	if (rc) {
 		report_fail(name);
 		return;
@@ -208,6 +288,33 @@ out:
 	       (double)map_ns[REPS / 2] / NPAGES,
 	       (double)unmap_ns[REPS / 2] / NPAGES);
 	fflush(stdout);
+}
+
+/*
+ * vtd_<size> on anonymous memory, then vtd_memfd<size>_va and _file on one
+ * memfd: one 256 MiB buffer at a time, which the guest's hugepages hold.
+ */
+static void run_size(const char *size, int huge, int ready)
+{
+	char name[64];
+	void *buf;
+	int mfd = -1;
+
+	buf = ready ? get_memory(huge) : NULL;
+	snprintf(name, sizeof(name), "vtd_%s", size);
+	run_case(name, buf, -1);
+	if (buf)
+		munmap(buf, LEN);
+
+	buf = ready ? get_memfd(huge, &mfd) : NULL;
+	snprintf(name, sizeof(name), "vtd_memfd%s_va", size);
+	run_case(name, buf, -1);
+	snprintf(name, sizeof(name), "vtd_memfd%s_file", size);
+	run_case(name, buf, mfd);
+	if (buf) {
+		munmap(buf, LEN);
+		close(mfd);
+	}
 }
 
 int main(void)
@@ -232,9 +339,10 @@ int main(void)
 		goto run;
 	}
 	printf("# vtd: edu at %s, %s\n", bdf, cdev);
+	have_map_file = probe_map_file();
 	ready = 1;
 run:
-	run_case("vtd_4k", 0, ready);
-	run_case("vtd_2m", 1, ready);
+	run_size("4k", 0, ready);
+	run_size("2m", 1, ready);
 	return 0;
 }
