@@ -53,6 +53,12 @@ struct iopt_area {
 	struct interval_tree_node pages_node;
 	/* Where the PFNs are read back from; NULL while in no domain */
 	struct iommu_domain *storage_domain;
+	/*
+	 * While filled, bit c set: the area's pages in its c-th chunk are
+	 * one physical run, so reading back the first one tells them all.
+	 * May be NULL; under pages->mutex.
+	 */
+	unsigned long *contig;
 	struct iopt_pages *pages;
 	/* The slice: pages [first_index, last_index], from byte page_offset */
 	unsigned long first_index;

@@ -23,6 +23,7 @@
  * (@mm, @task, @user). It nests inside the IOAS's iova_rwsem and outside
  * the mm's mmap_lock.
  */
+#include <linux/bitmap.h>
 #include <linux/capability.h>
 #include <linux/highmem.h>
 #include <linux/interval_tree.h>
@@ -836,6 +837,39 @@ static unsigned long iopt_chunk_last(struct iopt_pages *pages,
 	return min(last, index + (IOPT_CHUNK - 1 - (vpn & (IOPT_CHUNK - 1))));
 }
 
+/* Which chunk of @area page @index lies in, counting from 0. */
+static unsigned long iopt_area_chunk(struct iopt_area *area,
+				     unsigned long index)
+{
+	unsigned long base = area->pages->start >> PAGE_SHIFT;
+
+	return (base + index) / IOPT_CHUNK -
+	       (base + area->first_index) / IOPT_CHUNK;
+}
+
+/*
+ * The pages [index, clast] (one chunk) of a filled @area into @batch, read
+ * back from @domain: the first one only when the chunk is one run.
+ */
+static void iopt_area_read_chunk(struct iopt_area *area,
+				 struct iommu_domain *domain,
+				 unsigned long index, unsigned long clast,
+				 struct page **batch)
+{
+	unsigned long i;
+	struct page *first;
+
+	if (area->contig &&
+	    test_bit(iopt_area_chunk(area, index), area->contig)) {
+		first = iopt_area_read_page(area, domain, index);
+		for (i = index; i <= clast; i++)
+			batch[i - index] = nth_page(first, i - index);
+		return;
+	}
+	for (i = index; i <= clast; i++)
+		batch[i - index] = iopt_area_read_page(area, domain, i);
+}
+
 /* Unmap the IOVA of pages [first, last] of @area from @domain. */
 static void iopt_area_unmap(struct iopt_area *area, struct iommu_domain *domain,
 			    unsigned long first, unsigned long last)
@@ -866,7 +900,7 @@ static unsigned long iopt_run_end(struct page **batch, unsigned long first,
 static int iopt_area_map_sg(struct iopt_area *area,
 			    struct iommu_domain *domain, unsigned long first,
 			    unsigned long last, struct page **batch,
-			    struct scatterlist *sgl)
+			    struct scatterlist *sgl, unsigned int *runs)
 {
 	unsigned long iova = iopt_area_iova(area, first), run, end;
 	size_t len = iopt_area_iova_last(area, last) - iova + 1;
@@ -882,6 +916,7 @@ static int iopt_area_map_sg(struct iopt_area *area,
 				    iopt_area_iova(area, run) + 1,
 			    run == area->first_index ? area->page_offset : 0);
 	}
+	*runs = nents;
 	mapped = iommu_map_sg(domain, iova, sgl, nents, area->iommu_prot,
 			      GFP_KERNEL_ACCOUNT);
 	if (mapped < 0)
@@ -896,20 +931,23 @@ static int iopt_area_map_sg(struct iopt_area *area,
 /*
  * Map pages [first, last] of @area, whose pages are @batch, into @domain:
  * through @sgl (IOPT_CHUNK entries) if there is one, else run by run, or
- * page by page if @small.
+ * page by page if @small. *@runs says how many calls of physically
+ * contiguous pages it took.
  */
 static int iopt_area_map(struct iopt_area *area, struct iommu_domain *domain,
 			 unsigned long first, unsigned long last,
 			 struct page **batch, bool small,
-			 struct scatterlist *sgl)
+			 struct scatterlist *sgl, unsigned int *runs)
 {
 	unsigned long run, end, iova;
 	phys_addr_t phys;
 	int rc;
 
 	if (sgl && !small)
-		return iopt_area_map_sg(area, domain, first, last, batch, sgl);
-	for (run = first; run <= last; run = end + 1) {
+		return iopt_area_map_sg(area, domain, first, last, batch, sgl,
+					runs);
+	*runs = 0;
+	for (run = first; run <= last; run = end + 1, (*runs)++) {
 		end = small ? run : iopt_run_end(batch, first, run, last);
 		iova = iopt_area_iova(area, run);
 		phys = page_to_phys(batch[run - first]);
@@ -1046,16 +1084,22 @@ static void iopt_area_unfill_range(struct iopt_area *area,
 	struct iopt_pages *pages = area->pages;
 	unsigned long index, clast, pos, gap_last, n, i;
 	struct iommu_domain *domain;
+	struct page *run;
 	unsigned long d;
 
 	for (index = first; index <= last; index = clast + 1) {
 		clast = iopt_chunk_last(pages, index, last);
+		run = NULL;
+		if (area->contig &&
+		    test_bit(iopt_area_chunk(area, index), area->contig))
+			run = iopt_area_read_page(area, storage, index);
 		n = 0;
 		for (pos = index;
 		     iopt_pages_gap(pages, pos, clast, &pos, &gap_last);
 		     pos = gap_last + 1) {
 			for (i = pos; i <= gap_last; i++)
-				batch[n++] = iopt_area_read_page(area, storage,
+				batch[n++] = run ? nth_page(run, i - index) :
+					     iopt_area_read_page(area, storage,
 								 i);
 			if (gap_last == clast)
 				break;
@@ -1077,8 +1121,9 @@ int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt)
 {
 	struct iopt_pages *pages = area->pages;
 	struct iommu_domain *domain, *failed, *storage = NULL;
-	unsigned long index, clast, d;
+	unsigned long index, clast, d, *contig;
 	struct scatterlist *sgl;
+	unsigned int runs;
 	struct page **batch;
 	int rc = 0;
 
@@ -1086,6 +1131,9 @@ int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt)
 	if (!batch)
 		return -ENOMEM;
 	sgl = iopt_sgl_alloc();
+	/* Without it every page is read back one by one: slower, not wrong. */
+	contig = bitmap_zalloc(iopt_area_chunk(area, area->last_index) + 1,
+			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 
 	mutex_lock(&pages->mutex);
 	for (index = area->first_index; index <= area->last_index;
@@ -1098,10 +1146,12 @@ int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt)
 			if (!storage)
 				storage = domain;
 			rc = iopt_area_map(area, domain, index, clast, batch,
-					   iopt->no_huge_pages, sgl);
+					   iopt->no_huge_pages, sgl, &runs);
 			if (rc)
 				break;
 		}
+		if (!rc && contig && runs == 1)
+			__set_bit(iopt_area_chunk(area, index), contig);
 		if (!rc)
 			continue;
 		/* Take the chunk back out of the domains before @domain. */
@@ -1115,10 +1165,15 @@ int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt)
 		break;
 	}
 	if (rc) {
+		/* What was mapped is unmapped as it was mapped. */
+		area->contig = contig;
 		if (index != area->first_index)
 			iopt_area_unfill_range(area, iopt, storage, batch,
 					       area->first_index, index - 1);
+		area->contig = NULL;
+		bitmap_free(contig);
 	} else {
+		area->contig = contig;
 		area->storage_domain = storage;
 		area->pages_node.start = area->first_index;
 		area->pages_node.last = area->last_index;
@@ -1151,6 +1206,8 @@ void iopt_area_unfill_domains(struct iopt_area *area, struct io_pagetable *iopt)
 				       iopt->unfill_batch, area->first_index,
 				       area->last_index);
 		area->storage_domain = NULL;
+		bitmap_free(area->contig);
+		area->contig = NULL;
 	}
 	mutex_unlock(&pages->mutex);
 }
@@ -1167,8 +1224,9 @@ int iopt_area_fill_domain(struct iopt_area *area, struct iommu_domain *domain,
 			  bool small)
 {
 	struct iopt_pages *pages = area->pages;
-	unsigned long index, clast, i;
+	unsigned long index, clast;
 	struct scatterlist *sgl;
+	unsigned int runs;
 	struct page **batch;
 	int rc = 0;
 
@@ -1180,12 +1238,10 @@ int iopt_area_fill_domain(struct iopt_area *area, struct iommu_domain *domain,
 	for (index = area->first_index; index <= area->last_index && !rc;
 	     index = clast + 1) {
 		clast = iopt_chunk_last(pages, index, area->last_index);
-		for (i = index; i <= clast; i++)
-			batch[i - index] = iopt_area_read_page(area,
-							       area->storage_domain,
-							       i);
+		iopt_area_read_chunk(area, area->storage_domain, index, clast,
+				     batch);
 		rc = iopt_area_map(area, domain, index, clast, batch, small,
-				   sgl);
+				   sgl, &runs);
 		if (rc && index != area->first_index)
 			iopt_area_unmap(area, domain, area->first_index,
 					index - 1);
