@@ -40,6 +40,9 @@
 #ifndef MFD_HUGE_2MB
 #define MFD_HUGE_2MB (21U << 26)	/* log2 of the page size, shifted */
 #endif
+#ifndef MFD_HUGE_1GB
+#define MFD_HUGE_1GB (30U << 26)
+#endif
 
 #define PG 4096UL
 #define MIB (1UL << 20)
@@ -458,6 +461,101 @@ TEST_F_TIMEOUT(vfio_file, unmap_file_stops_dma, 300)
 	ASSERT_EQ(0, to_ram(&self->edu, 0, FILE_IOVA + page - 512, XFER));
 	memcpy(self->model + page - 512, e, XFER);
 	EXPECT_FILE(self, variant->size);
+}
+
+/* ---- a 1 GiB page, when the guest has one ------------------------------- */
+
+FIXTURE(vfio_file_gigantic) {
+	char bdf[64];
+	int iommufd;
+	int devfd;
+	int memfd;
+	uint32_t ioas;
+	struct edu edu;
+};
+
+FIXTURE_SETUP(vfio_file_gigantic)
+{
+	char path[PATH_MAX];
+	uint32_t hwpt;
+
+	self->iommufd = -1;
+	self->devfd = -1;
+	self->memfd = -1;
+	self->edu.bar = NULL;
+	if (edu_find(self->bdf, sizeof(self->bdf)))
+		SKIP(return, "no edu device (QEMU -device edu)");
+	ASSERT_EQ(0, bind_vfio_pci(self->bdf));
+	self->iommufd = open(IOMMU_DEV, O_RDWR);
+	ASSERT_LE(0, self->iommufd);
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas));
+	ASSERT_EQ(0, cdev_open(self->bdf, path, sizeof(path), &self->devfd));
+	ASSERT_EQ(0, vfio_bind(self->devfd, self->iommufd, NULL));
+	hwpt = self->ioas;
+	ASSERT_EQ(0, vfio_attach(self->devfd, &hwpt));
+	ASSERT_EQ(0, edu_open(&self->edu, self->devfd));
+}
+
+FIXTURE_TEARDOWN(vfio_file_gigantic)
+{
+	edu_close(&self->edu);
+	if (self->devfd >= 0)
+		close(self->devfd);
+	if (self->iommufd >= 0)
+		close(self->iommufd);
+	if (self->memfd >= 0)
+		close(self->memfd);
+}
+
+/*
+ * Two windows into the two ends of one 1 GiB page: the folio is pinned
+ * once for both, stays pinned and mapped while either is, and the device
+ * reaches the file through each.
+ */
+TEST_F_TIMEOUT(vfio_file_gigantic, two_windows_one_folio, 300)
+{
+	const size_t size = 1UL << 30, win = MIB, far = size - win;
+	uint8_t pat[XFER], got[XFER];
+	uint64_t iova, done;
+	long pin0 = proc_status_kb("VmPin");
+	uint8_t *view;
+	int rc;
+
+	rc = memfd_new(MFD_HUGETLB | MFD_HUGE_1GB, size, &self->memfd, &view);
+	if (rc == ENOSPC || rc == ENOMEM || rc == EINVAL)
+		SKIP(return, "no free 1 GiB huge page (hugepagesz=1G)");
+	ASSERT_EQ(0, rc);
+	iova = FILE_IOVA;
+	ASSERT_EQ(0, map_file(self->iommufd, self->ioas, self->memfd, 0, win,
+			      &iova, MAP_FIXED_RW));
+	iova = FILE_IOVA2;
+	ASSERT_EQ(0, map_file(self->iommufd, self->ioas, self->memfd, far, win,
+			      &iova, MAP_FIXED_RW));
+	EXPECT_EQ(pin0 + 2 * KB(win), proc_status_kb("VmPin"));
+	ASSERT_EQ(0, munmap(view, size));
+
+	/* From the start of the page, through the device, to its end. */
+	pat_fill(pat, XFER, 7);
+	ASSERT_EQ(0, file_write(self->memfd, size, 100, pat, XFER));
+	ASSERT_EQ(0, to_device(&self->edu, FILE_IOVA + 100, 0, XFER));
+	ASSERT_EQ(0, to_ram(&self->edu, 0, FILE_IOVA2 + win - XFER, XFER));
+	ASSERT_EQ(XFER, pread(self->memfd, got, XFER, size - XFER));
+	EXPECT_EQ(XFER, first_diff(got, pat, XFER));
+
+	/* One window gone: the other still reaches the same folio. */
+	ASSERT_EQ(0, ioas_unmap(self->iommufd, self->ioas, FILE_IOVA, win,
+				&done));
+	EXPECT_EQ(win, done);
+	EXPECT_EQ(pin0 + KB(win), proc_status_kb("VmPin"));
+	pat_fill(pat, XFER, 8);
+	ASSERT_EQ(0, file_write(self->memfd, size, far + 300, pat, XFER));
+	ASSERT_EQ(0, to_device(&self->edu, FILE_IOVA2 + 300, 0, XFER));
+	ASSERT_EQ(0, to_ram(&self->edu, 0, FILE_IOVA2 + 4 * XFER, XFER));
+	ASSERT_EQ(XFER, pread(self->memfd, got, XFER, far + 4 * XFER));
+	EXPECT_EQ(XFER, first_diff(got, pat, XFER));
+	ASSERT_EQ(0, ioas_unmap(self->iommufd, self->ioas, FILE_IOVA2, win,
+				&done));
+	EXPECT_EQ(pin0, proc_status_kb("VmPin"));
 }
 
 /* ---- the live update: an old process hands its files to a new one -------- */

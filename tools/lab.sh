@@ -188,13 +188,15 @@ QEMU_EXTRA=(-device intel-iommu,intremap=on,caching-mode=on -device edu
 	-device pci-bridge,id=br1,chassis_nr=1
 	-device edu,bus=br1,addr=1.0 -device edu,bus=br1,addr=2.0)
 
-# $1: mode, $2: console log file ("" for interactive)
+# $1: mode, $2: console log file ("" for interactive). The guest has 160
+# huge pages of 2 MiB and one of 1 GiB, which the hugetlbfs tests use; the
+# 1 GiB one needs a free, aligned gigabyte at boot, hence -m 4G.
 boot() {
 	local args=(qemu-system-x86_64 -accel tcg -machine q35,kernel-irqchip=split
 		"${QEMU_EXTRA[@]}"
-		-cpu max -smp 2 -m 2G -nographic -no-reboot
+		-cpu max -smp 2 -m 4G -nographic -no-reboot
 		-kernel "$BZIMAGE" -initrd "$OUT/initramfs.gz"
-		-append "console=ttyS0 panic=-1 oops=panic loglevel=6 hugepages=160 ${LAB_CMDLINE:-}")
+		-append "console=ttyS0 panic=-1 oops=panic loglevel=6 hugepages=160 hugepagesz=1G hugepages=1 ${LAB_CMDLINE:-}")
 	if [ -z "$2" ]; then
 		exec "${args[@]}"
 	fi
