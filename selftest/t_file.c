@@ -24,6 +24,7 @@
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <linux/magic.h>
+#include <linux/vfio.h>
 
 /* The harness' setjmp() trips -Wclobbered in its own wrapper. */
 #pragma GCC diagnostic ignored "-Wclobbered"
@@ -855,6 +856,56 @@ TEST_F(file, map_write_sealed)
 	EXPECT_EQ(0, fcntl(open_mfd, F_ADD_SEALS, F_SEAL_WRITE));
 	ASSERT_EQ(0, obj_destroy(self->fd, d.stdev));
 	close(open_mfd);
+	close(mfd);
+}
+
+/*
+ * The VFIO container ioctls on the same context see a file mapping as any
+ * other: VFIO_IOMMU_UNMAP_DMA takes it out of the domain and unpins it.
+ */
+TEST_F(file, vfio_container_unmaps_it)
+{
+	int mfd = shm_new(8 * PG, 31, 0);
+	struct iommu_vfio_ioas vioas = {
+		.size = sizeof(vioas),
+		.ioas_id = self->ioas,
+		.op = IOMMU_VFIO_IOAS_SET,
+	};
+	struct vfio_iommu_type1_dma_unmap um = {
+		.argsz = sizeof(um),
+	};
+	unsigned char *view;
+	struct mdev d;
+
+	ASSERT_LE(0, mfd);
+	view = view_of(mfd, 8 * PG, PROT_READ);
+	ASSERT_NE(NULL, view);
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_VFIO_IOAS, &vioas));
+	ASSERT_EQ(0, ioctl(self->fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, dev_add(self->fd, self->ioas, 0, &d));
+	ASSERT_EQ(0, map_file_at(self->fd, self->ioas, mfd, 0, 4 * PG, AT(1)));
+	ASSERT_EQ(0, map_file_at(self->fd, self->ioas, mfd, 4 * PG, 4 * PG,
+				 AT(2)));
+	EXPECT_EQ(0, dom_has(self->fd, d.hwpt, AT(1), 4 * PG, view));
+	EXPECT_EQ(self->pin0 + KB(8 * PG), pinned_kb());
+
+	um.iova = AT(1);
+	um.size = 4 * PG;
+	ASSERT_EQ(0, ioctl(self->fd, VFIO_IOMMU_UNMAP_DMA, &um));
+	EXPECT_EQ(4 * PG, um.size);
+	EXPECT_EQ(self->pin0 + KB(4 * PG), pinned_kb());
+	EXPECT_EQ(0, dom_has(self->fd, d.hwpt, AT(2), 4 * PG,
+			     view + 4 * PG));
+
+	um.iova = 0;
+	um.size = 0;
+	um.flags = VFIO_DMA_UNMAP_FLAG_ALL;
+	ASSERT_EQ(0, ioctl(self->fd, VFIO_IOMMU_UNMAP_DMA, &um));
+	EXPECT_EQ(4 * PG, um.size);
+	EXPECT_EQ(self->pin0, pinned_kb());
+	EXPECT_EQ(0, mapped_bytes(self->fd, self->ioas));
+	ASSERT_EQ(0, obj_destroy(self->fd, d.stdev));
+	munmap(view, 8 * PG);
 	close(mfd);
 }
 
