@@ -41,8 +41,10 @@
  * address, until IOMMU_IOAS_CHANGE_PROCESS moves them.
  *
  * Return: the pages with one reference; ERR_PTR(-EINVAL) for another kind
- * of file or a range past its end; ERR_PTR(-EPERM) for a writable mapping
- * of a file opened read-only or sealed against writing.
+ * of file or a range past its end; ERR_PTR(-EPERM) for a file not opened
+ * for reading, or a writable mapping of a file opened read-only or sealed
+ * with F_SEAL_WRITE. (F_SEAL_FUTURE_WRITE cannot be seen from here: 6.12
+ * exports nothing that reads the seals.)
  */
 struct iopt_pages *iopt_pages_new_file(struct file *file, unsigned long start,
 				       unsigned long length, bool writable,
@@ -57,6 +59,9 @@ struct iopt_pages *iopt_pages_new_file(struct file *file, unsigned long start,
 	size = i_size_read(file_inode(file));
 	if (start > size || length > size - start)
 		return ERR_PTR(-EINVAL);
+	/* A device reads and writes only what the fd allows. */
+	if (!(file->f_mode & FMODE_READ))
+		return ERR_PTR(-EPERM);
 	if (writable) {
 		if (!(file->f_mode & FMODE_WRITE))
 			return ERR_PTR(-EPERM);
@@ -169,14 +174,17 @@ long iopt_file_pin(struct iopt_pages *pages, unsigned long index,
 		   unsigned long n, struct page **out)
 {
 	loff_t first = pages->start + index * PAGE_SIZE;
+	loff_t last = first + n * PAGE_SIZE - 1;
 	struct folio *folios[IOPT_FILE_FOLIOS];
 	unsigned long done = 0, in, take;
 	pgoff_t offset;
 	long nr, i, had;
 
 	lockdep_assert_held(&pages->mutex);
-	nr = memfd_pin_folios(pages->file, first, first + n * PAGE_SIZE - 1,
-			      folios, ARRAY_SIZE(folios), &offset);
+	/* The last page may be the file's partial one: its folio is whole. */
+	last = min(last, i_size_read(file_inode(pages->file)) - 1);
+	nr = memfd_pin_folios(pages->file, first, last, folios,
+			      ARRAY_SIZE(folios), &offset);
 	if (nr <= 0)
 		return nr ? nr : -EFAULT;
 

@@ -275,10 +275,14 @@ static int iopt_pages_move_payer(struct iopt_pages *pages,
 
 	lockdep_assert_held(&pages->mutex);
 	/*
-	 * One user's locked_vm stays where it is, and only VmPin moves; but
-	 * it must be within the new process's limit, as for a pin of its own.
+	 * Nothing pinned: nothing to charge, whatever the limits. Else one
+	 * user's locked_vm stays where it is, and only VmPin moves; but it
+	 * must be within the new process's limit, as for a pin of its own.
 	 */
-	if (pages->account == IOPT_ACCOUNT_USER && to->user == from.user) {
+	if (!pages->npinned) {
+		/* Only the owner changes. */
+	} else if (pages->account == IOPT_ACCOUNT_USER &&
+		   to->user == from.user) {
 		if (atomic_long_read(&to->user->locked_vm) >
 		    iopt_charge_limit(&dst, force))
 			return -ENOMEM;
@@ -903,7 +907,6 @@ static int iopt_area_map_sg(struct iopt_area *area,
 			    struct scatterlist *sgl, unsigned int *runs)
 {
 	unsigned long iova = iopt_area_iova(area, first), run, end;
-	size_t len = iopt_area_iova_last(area, last) - iova + 1;
 	struct scatterlist *sg = sgl;
 	unsigned int nents = 0;
 	ssize_t mapped;
@@ -917,15 +920,10 @@ static int iopt_area_map_sg(struct iopt_area *area,
 			    run == area->first_index ? area->page_offset : 0);
 	}
 	*runs = nents;
+	/* All of it, or an errno with nothing left mapped. */
 	mapped = iommu_map_sg(domain, iova, sgl, nents, area->iommu_prot,
 			      GFP_KERNEL_ACCOUNT);
-	if (mapped < 0)
-		return mapped;
-	if ((size_t)mapped != len) {
-		iommu_unmap(domain, iova, mapped);
-		return -EINVAL;
-	}
-	return 0;
+	return mapped < 0 ? mapped : 0;
 }
 
 /*
@@ -1121,7 +1119,7 @@ int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt)
 {
 	struct iopt_pages *pages = area->pages;
 	struct iommu_domain *domain, *failed, *storage = NULL;
-	unsigned long index, clast, d, *contig;
+	unsigned long index, clast, d, nchunks, *contig;
 	struct scatterlist *sgl;
 	unsigned int runs;
 	struct page **batch;
@@ -1132,8 +1130,9 @@ int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt)
 		return -ENOMEM;
 	sgl = iopt_sgl_alloc();
 	/* Without it every page is read back one by one: slower, not wrong. */
-	contig = bitmap_zalloc(iopt_area_chunk(area, area->last_index) + 1,
-			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	nchunks = iopt_area_chunk(area, area->last_index) + 1;
+	contig = nchunks > UINT_MAX ? NULL :
+		 bitmap_zalloc(nchunks, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 
 	mutex_lock(&pages->mutex);
 	for (index = area->first_index; index <= area->last_index;
@@ -1350,7 +1349,8 @@ static struct page *iopt_pages_held_page(struct iopt_pages *pages,
  * kernel mapping, which works after the owner exited too; the others
  * through the owner's address space.
  *
- * Return: 0 or -EFAULT.
+ * Return: 0, -EFAULT, or for a file what pinning its page gave (-EINVAL
+ * past its end, -ENOMEM).
  */
 int iopt_pages_rw(struct iopt_pages *pages, unsigned long offset, void *data,
 		  size_t len, bool write, bool slow_path)

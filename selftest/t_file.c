@@ -787,7 +787,7 @@ TEST_F(file, map_past_end_of_file)
 /* Writes through the IOMMU need a file opened for writing. */
 TEST_F(file, map_read_only_fd)
 {
-	int mfd = shm_new(4 * PG, 10, 0), ro, afd;
+	int mfd = shm_new(4 * PG, 10, 0), ro, wo, afd;
 	unsigned char tmp[64];
 	char path[64];
 
@@ -801,6 +801,13 @@ TEST_F(file, map_read_only_fd)
 	EXPECT_EQ(EPERM, ioas_map_file(self->fd, self->ioas, ro, 0, 4 * PG,
 				       &(uint64_t){ 0 },
 				       IOMMU_IOAS_MAP_WRITEABLE));
+	/* Nor may a device read what the fd may not. */
+	wo = open(path, O_WRONLY);
+	ASSERT_LE(0, wo);
+	EXPECT_EQ(EPERM, map_file_at(self->fd, self->ioas, wo, 0, 4 * PG, MIB));
+	EXPECT_EQ(EPERM, ioas_map_file(self->fd, self->ioas, wo, 0, 4 * PG,
+				       &(uint64_t){ MIB }, RD_ONLY));
+	close(wo);
 	EXPECT_EQ(0, mapped_bytes(self->fd, self->ioas));
 	ASSERT_EQ(0, ioas_map_file(self->fd, self->ioas, ro, 0, 4 * PG,
 				   &(uint64_t){ MIB }, RD_ONLY));
@@ -906,6 +913,47 @@ TEST_F(file, vfio_container_unmaps_it)
 	EXPECT_EQ(0, mapped_bytes(self->fd, self->ioas));
 	ASSERT_EQ(0, obj_destroy(self->fd, d.stdev));
 	munmap(view, 8 * PG);
+	close(mfd);
+}
+
+/*
+ * With nothing pinned (no domain, no access) there is nothing to charge:
+ * a new owner over its own limit still takes the mapping over.
+ */
+TEST_F(file, change_with_nothing_pinned)
+{
+	int mfd = shm_new(4 * PG, 12, 0), fd2 = open(IOMMU_DEV, O_RDWR), status;
+	unsigned char *buf = anon_mem(4 * PG, 0x21);
+	uint32_t ioas2;
+	struct mdev d;
+	pid_t pid;
+
+	ASSERT_LE(0, mfd);
+	ASSERT_LE(0, fd2);
+	ASSERT_NE(MAP_FAILED, buf);
+	/* The user has pages locked elsewhere, over the new owner's limit. */
+	ASSERT_EQ(0, ioas_alloc(fd2, &ioas2));
+	ASSERT_EQ(0, dev_add(fd2, ioas2, 0, &d));
+	ASSERT_EQ(0, map_at(fd2, ioas2, buf, 4 * PG, AT(1)));
+	ASSERT_EQ(0, map_file_at(self->fd, self->ioas, mfd, 0, 4 * PG, MIB));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct rlimit none = { 0, 0 };
+
+		if (drop_effective_cap(CAP_IPC_LOCK) ||
+		    setrlimit(RLIMIT_MEMLOCK, &none))
+			_exit(100);
+		_exit(change_process(self->fd));
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(self->pin0 + KB(4 * PG), pinned_kb());
+	EXPECT_EQ(4 * PG, mapped_bytes(self->fd, self->ioas));
+	close(fd2);
+	EXPECT_EQ(self->pin0, pinned_kb());
+	munmap(buf, 4 * PG);
 	close(mfd);
 }
 
