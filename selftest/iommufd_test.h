@@ -38,6 +38,7 @@ enum {
 	IOMMU_TEST_OP_LAB_BORROW = 0x102,
 	IOMMU_TEST_OP_LAB_IOPF_PARTIAL = 0x103,
 	IOMMU_TEST_OP_LAB_IOPF_ANSWERS = 0x104,
+	IOMMU_TEST_OP_LAB_GUP_FLOOR = 0x105,
 };
 
 /* The IOVA window every mock domain translates */
@@ -395,6 +396,24 @@ struct iommu_test_lab_borrow {
 };
 
 /**
+ * struct iommu_test_lab_gup_floor - IOMMU_TEST_OP_LAB_GUP_FLOOR
+ * @uptr: page aligned start of the caller's memory
+ * @length: page aligned bytes, at most 1 GiB
+ * @out_pin_ns: time to pin it all, long-term and writable, in the chunks a
+ *              domain is filled in, with nothing else done
+ * @out_unpin_ns: time to unpin it all again, in the same chunks
+ *
+ * What pinning costs by itself: the floor the benchmark compares IOAS_MAP
+ * and IOAS_UNMAP with. Nothing is charged and nothing stays pinned.
+ */
+struct iommu_test_lab_gup_floor {
+	__aligned_u64 uptr;
+	__aligned_u64 length;
+	__aligned_u64 out_pin_ns;
+	__aligned_u64 out_unpin_ns;
+};
+
+/**
  * struct iommu_test_cmd - argument of IOMMU_TEST_CMD
  * @size: sizeof(struct iommu_test_cmd)
  * @op: IOMMU_TEST_OP_*, selects the member of the union
@@ -419,6 +438,7 @@ struct iommu_test_lab_borrow {
  * @lab_msi_cookie: for IOMMU_TEST_OP_LAB_MSI_COOKIE
  * @lab_borrow: for IOMMU_TEST_OP_LAB_BORROW
  * @lab_iopf_answers: for IOMMU_TEST_OP_LAB_IOPF_ANSWERS
+ * @lab_gup_floor: for IOMMU_TEST_OP_LAB_GUP_FLOOR
  * @last: marks the end of the mandatory part of the struct
  */
 struct iommu_test_cmd {
@@ -445,6 +465,7 @@ struct iommu_test_cmd {
 		struct iommu_test_lab_msi_cookie lab_msi_cookie;
 		struct iommu_test_lab_borrow lab_borrow;
 		struct iommu_test_lab_iopf_answers lab_iopf_answers;
+		struct iommu_test_lab_gup_floor lab_gup_floor;
 	};
 	__u32 last;
 };

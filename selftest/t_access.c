@@ -548,6 +548,47 @@ TEST_F(access, unmap_races_pins)
 	EXPECT_EQ(0, check_refs(self->fd, self->buf, BUF_SIZE, 0));
 }
 
+/* The benchmark's floor op: its errnos, and nothing pinned afterwards. */
+TEST(gup_floor_op)
+{
+	const size_t mib = 1UL << 20;
+	unsigned char *buf = mmap(NULL, mib, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_LAB_GUP_FLOOR,
+	};
+	long pin0 = proc_status_kb("VmPin");
+	int fd = open(IOMMU_DEV, O_RDWR), refs_fd;
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(MAP_FAILED, buf);
+	memset(buf, 0x5a, mib);
+	cmd.lab_gup_floor.uptr = (uintptr_t)buf;
+	EXPECT_EQ(EINVAL, ioctl_errno(fd, IOMMU_TEST_CMD, &cmd)); /* length 0 */
+	cmd.lab_gup_floor.length = mib - 1;
+	EXPECT_EQ(EINVAL, ioctl_errno(fd, IOMMU_TEST_CMD, &cmd));
+	cmd.lab_gup_floor.length = 2UL << 30;
+	EXPECT_EQ(EINVAL, ioctl_errno(fd, IOMMU_TEST_CMD, &cmd));
+	cmd.lab_gup_floor.uptr = (uintptr_t)buf + 1;
+	cmd.lab_gup_floor.length = 4096;
+	EXPECT_EQ(EINVAL, ioctl_errno(fd, IOMMU_TEST_CMD, &cmd));
+	cmd.lab_gup_floor.uptr = 0;		/* nothing mapped there */
+	EXPECT_EQ(EFAULT, ioctl_errno(fd, IOMMU_TEST_CMD, &cmd));
+	cmd.lab_gup_floor.uptr = (uintptr_t)buf;
+	cmd.lab_gup_floor.length = mib;
+	ASSERT_EQ(0, ioctl_errno(fd, IOMMU_TEST_CMD, &cmd));
+	EXPECT_LT(0, cmd.lab_gup_floor.out_pin_ns);
+	EXPECT_LT(0, cmd.lab_gup_floor.out_unpin_ns);
+	EXPECT_EQ(pin0, proc_status_kb("VmPin"));
+	refs_fd = open(IOMMU_DEV, O_RDWR);
+	ASSERT_LE(0, refs_fd);
+	EXPECT_EQ(0, check_refs(refs_fd, buf, mib, 0));
+	close(refs_fd);
+	close(fd);
+	munmap(buf, mib);
+}
+
 TEST(hugetlb_rw)
 {
 	const uint64_t len = 4UL << 20;

@@ -711,6 +711,50 @@ static int mock_borrow(struct iommufd_call *call)
 	return 0;
 }
 
+/*
+ * The benchmark's floor: pin the caller's memory as a domain fill does
+ * (long-term, writable, IOPT_CHUNK pages a call) and unpin it, timing each
+ * half. Under -icount the times are instruction counts.
+ */
+static int mock_gup_floor(struct iommufd_call *call)
+{
+	struct iommu_test_cmd *cmd = call->cmd;
+	struct iommu_test_lab_gup_floor *f = &cmd->lab_gup_floor;
+	unsigned long n, done, i;
+	struct page **pages;
+	int rc = 0;
+	long got;
+	u64 t0;
+
+	if (!f->length || f->length > SZ_1G ||
+	    !PAGE_ALIGNED(f->uptr | f->length))
+		return -EINVAL;
+	n = f->length >> PAGE_SHIFT;
+	pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+
+	t0 = ktime_get_ns();
+	for (done = 0; done < n; done += got) {
+		got = pin_user_pages_fast(f->uptr + done * PAGE_SIZE,
+					  min(n - done, IOPT_CHUNK),
+					  FOLL_WRITE | FOLL_LONGTERM,
+					  pages + done);
+		if (got <= 0) {
+			rc = got ? got : -EFAULT;
+			break;
+		}
+	}
+	f->out_pin_ns = ktime_get_ns() - t0;
+	t0 = ktime_get_ns();
+	for (i = 0; i < done; i += IOPT_CHUNK)
+		unpin_user_pages_dirty_lock(pages + i, min(done - i, IOPT_CHUNK),
+					    true);
+	f->out_unpin_ns = ktime_get_ns() - t0;
+	kvfree(pages);
+	return rc ?: iommufd_call_reply(call, sizeof(*cmd));
+}
+
 int iommufd_test_cmd(struct iommufd_call *call)
 {
 	struct iommu_test_cmd *cmd = call->cmd;
@@ -756,6 +800,8 @@ int iommufd_test_cmd(struct iommufd_call *call)
 		return mock_trigger_iopf(call, false);
 	case IOMMU_TEST_OP_LAB_IOPF_ANSWERS:
 		return mock_iopf_answers(call);
+	case IOMMU_TEST_OP_LAB_GUP_FLOOR:
+		return mock_gup_floor(call);
 	default:
 		return -EOPNOTSUPP;
 	}
