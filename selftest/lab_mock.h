@@ -173,39 +173,11 @@ static inline int map_at(int fd, uint32_t ioas, const void *va, uint64_t len,
 			MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA);
 }
 
-/* IOMMU_IOAS_MAP_FILE of [start, start + len) of @mfd; *@iova in and out. */
-static inline int ioas_map_file(int fd, uint32_t ioas, int mfd, uint64_t start,
-				uint64_t len, uint64_t *iova, uint32_t flags)
-{
-	struct iommu_ioas_map_file cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.ioas_id = ioas,
-		.fd = mfd,
-		.start = start,
-		.length = len,
-		.iova = *iova,
-	};
-	int rc = ioctl_errno(fd, IOMMU_IOAS_MAP_FILE, &cmd);
-
-	if (!rc)
-		*iova = cmd.iova;
-	return rc;
-}
-
 static inline int map_file_at(int fd, uint32_t ioas, int mfd, uint64_t start,
 			      uint64_t len, uint64_t iova)
 {
 	return ioas_map_file(fd, ioas, mfd, start, len, &iova,
 			     MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA);
-}
-
-/* IOMMU_IOAS_CHANGE_PROCESS: charge the context's pins to the caller. */
-static inline int change_process(int fd)
-{
-	struct iommu_ioas_change_process cmd = { .size = sizeof(cmd) };
-
-	return ioctl_errno(fd, IOMMU_IOAS_CHANGE_PROCESS, &cmd);
 }
 
 static inline int copy_at(int fd, uint32_t dst, uint64_t dst_iova, uint32_t src,

@@ -59,34 +59,6 @@
 #define VA_MARK 0x3c			/* the same, in the VA buffers */
 #define MAP_FIXED_RW (MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA)
 
-/* ---- the new ioctls ------------------------------------------------------ */
-
-static int map_file(int fd, uint32_t ioas, int memfd, uint64_t start,
-		    uint64_t len, uint64_t *iova, uint32_t flags)
-{
-	struct iommu_ioas_map_file cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.ioas_id = ioas,
-		.fd = memfd,
-		.start = start,
-		.length = len,
-		.iova = *iova,
-	};
-	int rc = ioctl_errno(fd, IOMMU_IOAS_MAP_FILE, &cmd);
-
-	if (!rc)
-		*iova = cmd.iova;
-	return rc;
-}
-
-static int change_process(int fd)
-{
-	struct iommu_ioas_change_process cmd = { .size = sizeof(cmd) };
-
-	return ioctl_errno(fd, IOMMU_IOAS_CHANGE_PROCESS, &cmd);
-}
-
 /* ---- patterns and models ------------------------------------------------- */
 
 /* Never MARK nor VA_MARK, so that no byte of a pattern looks untouched. */
@@ -324,12 +296,12 @@ FIXTURE_SETUP(vfio_file)
 			      &iova, MAP_FIXED_RW));
 
 	iova = FILE_IOVA;
-	ASSERT_EQ(0, map_file(self->iommufd, self->ioas, self->memfd, 0,
-			      self->half, &iova, MAP_FIXED_RW));
+	ASSERT_EQ(0, ioas_map_file(self->iommufd, self->ioas, self->memfd, 0,
+				   self->half, &iova, MAP_FIXED_RW));
 	ASSERT_EQ(FILE_IOVA, iova);
 	iova = FILE_IOVA2;
-	ASSERT_EQ(0, map_file(self->iommufd, self->ioas, self->memfd,
-			      self->half, self->half, &iova, MAP_FIXED_RW));
+	ASSERT_EQ(0, ioas_map_file(self->iommufd, self->ioas, self->memfd,
+				   self->half, self->half, &iova, MAP_FIXED_RW));
 	ASSERT_EQ(FILE_IOVA2, iova);
 	/* Pinned at map time, behind the VT-d domain, counted in 4 KiB. */
 	EXPECT_EQ(file_pinned(self, variant->size), proc_status_kb("VmPin"));
@@ -455,8 +427,8 @@ TEST_F_TIMEOUT(vfio_file, unmap_file_stops_dma, 300)
 	EXPECT_FILE(self, variant->size);
 
 	iova = FILE_IOVA;
-	ASSERT_EQ(0, map_file(self->iommufd, self->ioas, self->memfd, 0, half,
-			      &iova, MAP_FIXED_RW));
+	ASSERT_EQ(0, ioas_map_file(self->iommufd, self->ioas, self->memfd, 0, half,
+				   &iova, MAP_FIXED_RW));
 	EXPECT_EQ(file_pinned(self, variant->size), proc_status_kb("VmPin"));
 	ASSERT_EQ(0, to_ram(&self->edu, 0, FILE_IOVA + page - 512, XFER));
 	memcpy(self->model + page - 512, e, XFER);
@@ -526,11 +498,11 @@ TEST_F_TIMEOUT(vfio_file_gigantic, two_windows_one_folio, 300)
 		SKIP(return, "no free 1 GiB huge page (hugepagesz=1G)");
 	ASSERT_EQ(0, rc);
 	iova = FILE_IOVA;
-	ASSERT_EQ(0, map_file(self->iommufd, self->ioas, self->memfd, 0, win,
-			      &iova, MAP_FIXED_RW));
+	ASSERT_EQ(0, ioas_map_file(self->iommufd, self->ioas, self->memfd, 0, win,
+				   &iova, MAP_FIXED_RW));
 	iova = FILE_IOVA2;
-	ASSERT_EQ(0, map_file(self->iommufd, self->ioas, self->memfd, far, win,
-			      &iova, MAP_FIXED_RW));
+	ASSERT_EQ(0, ioas_map_file(self->iommufd, self->ioas, self->memfd, far, win,
+				   &iova, MAP_FIXED_RW));
 	EXPECT_EQ(pin0 + 2 * KB(win), proc_status_kb("VmPin"));
 	ASSERT_EQ(0, munmap(view, size));
 
@@ -721,12 +693,12 @@ static int old_process(const struct old_cfg *cfg, int up, int down)
 	if (memfd_new(0, HO_SIZE, &fd[FD_MEM], &view))
 		return OLD_MEMFD;
 	iova = FILE_IOVA;
-	if (map_file(fd[FD_IOMMU], rep.ioas, fd[FD_MEM], 0, HO_HALF, &iova,
-		     MAP_FIXED_RW))
+	if (ioas_map_file(fd[FD_IOMMU], rep.ioas, fd[FD_MEM], 0, HO_HALF, &iova,
+			  MAP_FIXED_RW))
 		return OLD_MAP_FILE;
 	iova = FILE_IOVA + HO_HALF;
-	if (map_file(fd[FD_IOMMU], rep.ioas, fd[FD_MEM], HO_HALF, HO_HALF,
-		     &iova, MAP_FIXED_RW))
+	if (ioas_map_file(fd[FD_IOMMU], rep.ioas, fd[FD_MEM], HO_HALF, HO_HALF,
+			  &iova, MAP_FIXED_RW))
 		return OLD_MAP_FILE;
 	munmap(view, HO_SIZE);
 	if (cfg->with_va) {
