@@ -99,11 +99,18 @@ static int iommufd_map_prot(u32 flags)
 	return prot;
 }
 
-/* The checks IOAS_MAP and IOAS_COPY share, in the order of their errnos. */
-static int iommufd_map_flags_check(u32 flags)
+/*
+ * The checks IOAS_MAP, IOAS_MAP_FILE and IOAS_COPY share, in the order of
+ * their errnos: the flags, the IOVA and length, a direction.
+ */
+static int iommufd_map_check(u32 flags, u64 iova, u64 length)
 {
 	if (flags & ~IOAS_MAP_FLAGS)
 		return -EOPNOTSUPP;
+	if (iova >= ULONG_MAX || length >= ULONG_MAX)
+		return -EOVERFLOW;
+	if (!(flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)))
+		return -EINVAL;
 	return 0;
 }
 
@@ -114,12 +121,11 @@ int iommufd_ioas_map_ioctl(struct iommufd_call *call)
 	struct iommufd_ioas *ioas;
 	int rc;
 
-	if (iommufd_map_flags_check(cmd->flags) || cmd->__reserved)
+	if (cmd->__reserved)
 		return -EOPNOTSUPP;
-	if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX)
-		return -EOVERFLOW;
-	if (!(cmd->flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)))
-		return -EINVAL;
+	rc = iommufd_map_check(cmd->flags, cmd->iova, cmd->length);
+	if (rc)
+		return rc;
 
 	ioas = iommufd_ioas_get(call->ictx, cmd->ioas_id);
 	if (IS_ERR(ioas))
@@ -143,13 +149,9 @@ int iommufd_ioas_map_file_ioctl(struct iommufd_call *call)
 	struct file *file;
 	int rc;
 
-	rc = iommufd_map_flags_check(cmd->flags);
+	rc = iommufd_map_check(cmd->flags, cmd->iova, cmd->length);
 	if (rc)
 		return rc;
-	if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX)
-		return -EOVERFLOW;
-	if (!(cmd->flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)))
-		return -EINVAL;
 
 	ioas = iommufd_ioas_get(call->ictx, cmd->ioas_id);
 	if (IS_ERR(ioas))
@@ -179,14 +181,11 @@ int iommufd_ioas_copy_ioctl(struct iommufd_call *call)
 	struct iommufd_ioas *src, *dst;
 	int rc;
 
-	rc = iommufd_map_flags_check(cmd->flags);
+	/* Either IOVA too large is EOVERFLOW: check the larger. */
+	rc = iommufd_map_check(cmd->flags, max(cmd->src_iova, cmd->dst_iova),
+			       cmd->length);
 	if (rc)
 		return rc;
-	if (cmd->length >= ULONG_MAX || cmd->src_iova >= ULONG_MAX ||
-	    cmd->dst_iova >= ULONG_MAX)
-		return -EOVERFLOW;
-	if (!(cmd->flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)))
-		return -EINVAL;
 
 	src = iommufd_ioas_get(call->ictx, cmd->src_ioas_id);
 	if (IS_ERR(src))
