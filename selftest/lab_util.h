@@ -124,23 +124,31 @@ static inline int ioas_unmap(int fd, uint32_t ioas, uint64_t iova,
 }
 
 /* A number from /proc/self/status, in kB ("VmPin", "VmLck"). */
-static inline long proc_status_kb(const char *key)
+/* A number from /proc/@pid/status (in kB for the Vm* keys); -1 if none. */
+static inline long pid_status_kb(pid_t pid, const char *key)
 {
-	char line[256];
+	char path[64], line[256];
+	size_t klen = strlen(key);
 	long val = -1;
-	FILE *f = fopen("/proc/self/status", "r");
+	FILE *f;
 
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, strlen(key)) &&
-		    line[strlen(key)] == ':') {
-			val = strtol(line + strlen(key) + 1, NULL, 10);
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			val = strtol(line + klen + 1, NULL, 10);
 			break;
 		}
 	}
 	fclose(f);
 	return val;
+}
+
+static inline long proc_status_kb(const char *key)
+{
+	return pid_status_kb(getpid(), key);
 }
 
 /* IOMMU_TEST_OP_MD_CHECK_REFS: every small page of the range pinned @refs times */

@@ -498,6 +498,20 @@ static inline int edu_dma(struct edu *edu, uint64_t src, uint64_t dst,
 	return 0;
 }
 
+/* edu transfers at an offset into its buffer */
+static inline int to_device(struct edu *edu, uint64_t iova,
+			    uint64_t dev_off, uint32_t len)
+{
+	return edu_dma(edu, iova, EDU_BUF + dev_off, len, EDU_CMD_RUN);
+}
+
+static inline int to_ram(struct edu *edu, uint64_t dev_off, uint64_t iova,
+			 uint32_t len)
+{
+	return edu_dma(edu, EDU_BUF + dev_off, iova, len,
+		       EDU_CMD_RUN | EDU_CMD_TO_RAM);
+}
+
 /* ---- the type1 container ----------------------------------------------- */
 
 #define TYPE1_RW (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)

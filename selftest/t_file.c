@@ -328,28 +328,6 @@ static void file_holds(struct __test_metadata *_metadata, int mfd,
 
 /* ---- other processes ----------------------------------------------------- */
 
-/* A number from /proc/@pid/status in kB, or -1. */
-static long status_of(pid_t pid, const char *key)
-{
-	char path[64], line[256];
-	size_t klen = strlen(key);
-	long val = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			val = strtol(line + klen + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
-
 static long locked_kb(void)
 {
 	return proc_status_kb("VmLck");
@@ -2374,8 +2352,8 @@ static void charge_start(struct __test_metadata *_metadata, struct charge *c,
 			 pid_t pid)
 {
 	c->pid = pid;
-	c->pin0 = status_of(pid, "VmPin");
-	c->lck0 = status_of(pid, "VmLck");
+	c->pin0 = pid_status_kb(pid, "VmPin");
+	c->lck0 = pid_status_kb(pid, "VmLck");
 	ASSERT_LE(0, c->pin0);
 	ASSERT_LE(0, c->lck0);
 }
@@ -2384,10 +2362,10 @@ static void charge_start(struct __test_metadata *_metadata, struct charge *c,
 #define EXPECT_CHARGED(c, bytes)					\
 	do {								\
 		EXPECT_EQ((c)->pin0 + KB(bytes),			\
-			  status_of((c)->pid, "VmPin"))			\
+			  pid_status_kb((c)->pid, "VmPin"))			\
 			TH_LOG("VmPin of %d", (int)(c)->pid);		\
 		EXPECT_EQ((c)->lck0 + (variant->mode ? KB(bytes) : 0),	\
-			  status_of((c)->pid, "VmLck"))			\
+			  pid_status_kb((c)->pid, "VmLck"))			\
 			TH_LOG("VmLck of %d", (int)(c)->pid);		\
 	} while (0)
 

@@ -47,21 +47,6 @@ static int group_path(const char *bdf, char *out, size_t len)
 	return 0;
 }
 
-/* ---- edu transfers at an offset into its buffer -------------------------- */
-
-static int to_device(struct edu *edu, uint64_t iova, uint64_t dev_off,
-		     uint32_t len)
-{
-	return edu_dma(edu, iova, EDU_BUF + dev_off, len, EDU_CMD_RUN);
-}
-
-static int to_ram(struct edu *edu, uint64_t dev_off, uint64_t iova,
-		  uint32_t len)
-{
-	return edu_dma(edu, EDU_BUF + dev_off, iova, len,
-		       EDU_CMD_RUN | EDU_CMD_TO_RAM);
-}
-
 /* ---- the kernel log ------------------------------------------------------ */
 
 /* /dev/kmsg positioned after the last record logged so far. */

@@ -163,21 +163,6 @@ static size_t file_diff(int fd, const uint8_t *want, size_t len)
 	return len;
 }
 
-/* ---- edu transfers at an offset into its buffer -------------------------- */
-
-static int to_device(struct edu *edu, uint64_t iova, uint64_t dev_off,
-		     uint32_t len)
-{
-	return edu_dma(edu, iova, EDU_BUF + dev_off, len, EDU_CMD_RUN);
-}
-
-static int to_ram(struct edu *edu, uint64_t dev_off, uint64_t iova,
-		  uint32_t len)
-{
-	return edu_dma(edu, EDU_BUF + dev_off, iova, len,
-		       EDU_CMD_RUN | EDU_CMD_TO_RAM);
-}
-
 /*
  * A new pattern written into the file at @src goes through the device and
  * back into the file at @dst, both through a mapping of the whole file at
@@ -609,28 +594,6 @@ static int take_fds(pid_t pid, const int *theirs, int *ours, int n)
 	}
 	close(pidfd);
 	return rc;
-}
-
-/* A number from /proc/@pid/status, in kB; -1 if there is none. */
-static long pid_status_kb(pid_t pid, const char *key)
-{
-	char path[64], line[256];
-	size_t klen = strlen(key);
-	long val = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			val = strtol(line + klen + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
 }
 
 /* Read @len bytes of the memory of process @pid at @addr. */
