@@ -69,6 +69,11 @@ struct iopt_area {
 	atomic_t num_accesses;
 	/* Being unmapped: no access may pin or read it; under iova_rwsem */
 	bool unmapping;
+	/*
+	 * Inserted, its domains not filled yet: it holds its IOVA but is not
+	 * mapped for anything else. Under iova_rwsem.
+	 */
+	bool filling;
 };
 
 /* A reserved or allowed IOVA range. */
@@ -108,8 +113,6 @@ struct iopt_pages {
 	bool writable;
 
 	unsigned long npinned;		/* pages pinned and charged */
-	/* Index -> PFN of every page pinned for an in-kernel access */
-	struct xarray pinned;
 	/* The index ranges accesses have pinned (struct iopt_pages_pin) */
 	struct rb_root_cached pins;
 	/* The areas of IOAS with domains that map a part (pages_node) */

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * User memory behind the areas of an IOAS: pinning, accounting and the
- * PFN store that in-kernel accesses read from.
+ * pages that in-kernel accesses read from.
  *
  * An iopt_pages covers whole pages of one process's address space. Which
  * of them are pinned follows from who uses them: an index is pinned while
  * at least one user range covers it, and only then. The users are the
- * ranges in @pins (one node per distinct range an access pinned, counted);
- * their PFNs sit in the @pinned xarray. A page is pinned once, whatever
- * the number of users, IOAS or areas, and it is charged once.
+ * ranges in @pins (one node per distinct range an access pinned, counted,
+ * holding the page of each of its indexes) and the areas in @domain_users
+ * (whose pages a domain holds). A page is pinned once, whatever the number
+ * of users, IOAS or areas, and it is charged once: a new user takes the
+ * pages other users hold from them and pins only the gaps, and a leaving
+ * one unpins only the gaps it leaves.
  *
  * Charging happens before pinning, so a request over RLIMIT_MEMLOCK fails
  * with ENOMEM before anything is pinned. Where the charge goes depends on
@@ -19,7 +22,7 @@
  * by a file the owner can change (IOMMU_IOAS_CHANGE_PROCESS): the whole
  * charge moves to the new owner under the mutex, or none of it does.
  *
- * Locking: pages->mutex covers @npinned, @pinned, @pins and the owner
+ * Locking: pages->mutex covers @npinned, @pins, @domain_users and the owner
  * (@mm, @task, @user). It nests inside the IOAS's iova_rwsem and outside
  * the mm's mmap_lock.
  */
@@ -38,10 +41,15 @@
 #include "iommufd_private.h"
 #include "io_pagetable.h"
 
-/* A range of indexes that in-kernel accesses pinned, @users times. */
+/*
+ * A range of indexes that in-kernel accesses pinned, @users times, and the
+ * page at each of them.
+ */
 struct iopt_pages_pin {
 	struct interval_tree_node node;
 	unsigned int users;
+	struct page **page;	/* [i] is the page at index node.start + i */
+	struct page *one;	/* where @page points for a one-page pin */
 };
 
 #ifdef CONFIG_IOMMUFD_TEST
@@ -89,7 +97,6 @@ struct iopt_pages *iopt_pages_alloc(unsigned long start, unsigned long length,
 		return ERR_PTR(-ENOMEM);
 	kref_init(&pages->kref);
 	mutex_init(&pages->mutex);
-	xa_init_flags(&pages->pinned, XA_FLAGS_ACCOUNT);
 	pages->pins = RB_ROOT_CACHED;
 	pages->domain_users = RB_ROOT_CACHED;
 	pages->start = start & PAGE_MASK;
@@ -126,10 +133,8 @@ static void iopt_pages_free(struct kref *kref)
 
 	/* Every user must have let go before the last area did. */
 	WARN_ON(pages->npinned);
-	WARN_ON(!xa_empty(&pages->pinned));
 	WARN_ON(!RB_EMPTY_ROOT(&pages->pins.rb_root));
 	WARN_ON(!RB_EMPTY_ROOT(&pages->domain_users.rb_root));
-	xa_destroy(&pages->pinned);
 	if (pages->file)
 		iopt_file_release(pages);
 	free_uid(pages->user);
@@ -407,131 +412,6 @@ static void iopt_pages_ungup(struct iopt_pages *pages, struct page **batch,
 }
 
 /*
- * Take the PFNs of [first, last] out of the store and unpin them, a few at
- * a time. Returns how many there were.
- */
-static unsigned long iopt_pages_drop(struct iopt_pages *pages,
-				     unsigned long first, unsigned long last)
-{
-	unsigned long next = first, count = 0;
-	struct page *batch[32];
-	unsigned int n;
-	void *entry;
-	bool more;
-
-	/*
-	 * Take up to a batch out under the lock, unpin it outside (unpinning
-	 * may sleep), and start the next walk afresh behind what was taken:
-	 * erasing can free xarray nodes, so no walk state is kept across.
-	 */
-	do {
-		XA_STATE(xas, &pages->pinned, next);
-
-		n = 0;
-		xas_lock(&xas);
-		xas_for_each(&xas, entry, last) {
-			batch[n++] = pfn_to_page(xa_to_value(entry));
-			xas_store(&xas, NULL);
-			if (n == ARRAY_SIZE(batch))
-				break;
-		}
-		more = n == ARRAY_SIZE(batch) && xas.xa_index < last;
-		next = xas.xa_index + 1;
-		xas_unlock(&xas);
-		if (n)
-			iopt_pages_ungup(pages, batch, n, pages->writable);
-		count += n;
-		cond_resched();
-	} while (more);
-	return count;
-}
-
-/*
- * Store the PFNs of @n pages from @index on, taking the xarray lock once
- * per node allocation rather than once per page. Returns how many were
- * stored; *@rc says why it stopped short.
- */
-static unsigned long iopt_pages_store_run(struct iopt_pages *pages,
-					  unsigned long index,
-					  struct page **batch, unsigned long n,
-					  int *rc)
-{
-	XA_STATE(xas, &pages->pinned, index);
-	unsigned long done = 0;
-
-	do {
-		xas_lock(&xas);
-		while (done < n) {
-			xas_store(&xas, xa_mk_value(page_to_pfn(batch[done])));
-			if (xas_error(&xas))
-				break;
-			done++;
-			xas_next(&xas);
-		}
-		xas_unlock(&xas);
-	} while (xas_nomem(&xas, GFP_KERNEL_ACCOUNT));
-	*rc = xas_error(&xas);
-	return done;
-}
-
-/* Pin every page of [first, last], none of which is pinned yet. */
-static int iopt_pages_fill(struct iopt_pages *pages, unsigned long first,
-			   unsigned long last)
-{
-	unsigned long n = last - first + 1, index = first, i;
-	/* Read once: the test driver may change the limit meanwhile. */
-	unsigned long nbatch = min(n, iopt_batch_pages());
-	struct page **batch;
-	long got;
-	int rc;
-
-	rc = iopt_pages_charge(pages, n);
-	if (rc)
-		return rc;
-	batch = kmalloc_array(nbatch, sizeof(*batch), GFP_KERNEL);
-	if (!batch) {
-		rc = -ENOMEM;
-		goto out_uncharge;
-	}
-
-	while (index <= last) {
-		got = iopt_pages_gup(pages, index,
-				     min(last - index + 1, nbatch), batch);
-		if (got <= 0) {
-			rc = got ? got : -EFAULT;
-			break;
-		}
-		i = iopt_pages_store_run(pages, index, batch, got, &rc);
-		if (rc)
-			iopt_pages_ungup(pages, batch + i, got - i, false);
-		index += i;
-		if (rc)
-			break;
-	}
-	kfree(batch);
-	if (!rc)
-		return 0;
-	if (index != first)
-		iopt_pages_drop(pages, first, index - 1);
-out_uncharge:
-	iopt_pages_uncharge(pages, n);
-	return rc;
-}
-
-static struct iopt_pages_pin *iopt_pages_find_pin(struct iopt_pages *pages,
-						  unsigned long first,
-						  unsigned long last)
-{
-	struct interval_tree_node *node;
-
-	for (node = interval_tree_iter_first(&pages->pins, first, last); node;
-	     node = interval_tree_iter_next(node, first, last))
-		if (node->start == first && node->last == last)
-			return container_of(node, struct iopt_pages_pin, node);
-	return NULL;
-}
-
-/*
  * The first gap at or after *@pos and up to @last: indexes that neither an
  * access pin nor a domain user covers. False when there is none.
  */
@@ -603,221 +483,6 @@ static struct page *iopt_area_read_page(struct iopt_area *area,
 					      iopt_area_iova(area, index));
 
 	return pfn_to_page(PHYS_PFN(phys));
-}
-
-/* The page of an index some user already pinned. */
-static struct page *iopt_pages_known_page(struct iopt_pages *pages,
-					  unsigned long index,
-					  struct iopt_area **hint)
-{
-	void *entry = xa_load(&pages->pinned, index);
-
-	if (entry)
-		return pfn_to_page(xa_to_value(entry));
-	*hint = iopt_pages_domain_user(pages, index, *hint);
-	if (WARN_ON_ONCE(!*hint))
-		return NULL;
-	return iopt_area_read_page(*hint, (*hint)->storage_domain, index);
-}
-
-/* Forget the stored PFNs of [first, last] without unpinning them. */
-static void iopt_pages_forget(struct iopt_pages *pages, unsigned long first,
-			      unsigned long last)
-{
-	XA_STATE(xas, &pages->pinned, first);
-	void *entry;
-
-	xas_lock(&xas);
-	xas_for_each(&xas, entry, last)
-		xas_store(&xas, NULL);
-	xas_unlock(&xas);
-}
-
-/*
- * [first, last] no longer has an access pin over it (the pins tree already
- * says so): forget the stored PFNs, and unpin those no domain user keeps.
- */
-static void iopt_pages_release(struct iopt_pages *pages, unsigned long first,
-			       unsigned long last)
-{
-	struct interval_tree_span_iter pin_span, dom_span;
-	unsigned long n = 0;
-
-	interval_tree_for_each_span(&pin_span, &pages->pins, first, last) {
-		if (!pin_span.is_hole)
-			continue;
-		interval_tree_for_each_span(&dom_span, &pages->domain_users,
-					    pin_span.start_hole,
-					    pin_span.last_hole) {
-			if (dom_span.is_hole)
-				n += iopt_pages_drop(pages, dom_span.start_hole,
-						     dom_span.last_hole);
-			else
-				iopt_pages_forget(pages, dom_span.start_used,
-						  dom_span.last_used);
-		}
-	}
-	if (n)
-		iopt_pages_uncharge(pages, n);
-}
-
-/*
- * Give every index of [first, last] a stored PFN: pin the gaps, copy the
- * PFNs of what domain users hold. Returns how far it got through *@done.
- */
-static int iopt_pages_store(struct iopt_pages *pages, unsigned long first,
-			    unsigned long last, unsigned long *done)
-{
-	unsigned long pos = first, gap_first, gap_last, i;
-	struct iopt_area *hint = NULL;
-	struct page *page;
-	int rc;
-
-	*done = first;
-	while (pos <= last) {
-		if (!iopt_pages_gap(pages, pos, last, &gap_first, &gap_last))
-			gap_first = last + 1;
-		for (i = pos; i < gap_first; i++) {
-			if (!xa_load(&pages->pinned, i)) {
-				page = iopt_pages_known_page(pages, i, &hint);
-				if (!page)
-					return -EFAULT;
-				rc = xa_err(xa_store(&pages->pinned, i,
-						     xa_mk_value(page_to_pfn(page)),
-						     GFP_KERNEL_ACCOUNT));
-				if (rc)
-					return rc;
-			}
-			*done = i + 1;
-		}
-		if (gap_first > last)
-			return 0;
-		rc = iopt_pages_fill(pages, gap_first, gap_last);
-		if (rc)
-			return rc;
-		*done = gap_last + 1;
-		pos = gap_last + 1;
-	}
-	return 0;
-}
-
-/**
- * iopt_pages_pin - pin pages [first, last] for an in-kernel access
- * @pages: the memory
- * @first: first page index
- * @last: last page index
- * @out: receives the last - first + 1 pages
- *
- * Every successful call is undone by one iopt_pages_unpin() of the same
- * range. Pages a domain already holds are not pinned again.
- *
- * Return: 0, -ENOMEM (also for RLIMIT_MEMLOCK), -EFAULT or what GUP says.
- */
-int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
-		   unsigned long last, struct page **out)
-{
-	struct iopt_pages_pin *pin;
-	unsigned long done;
-	void *entry;
-	int rc = 0;
-
-	mutex_lock(&pages->mutex);
-	pin = iopt_pages_find_pin(pages, first, last);
-	if (pin) {
-		if (pin->users == UINT_MAX) {
-			rc = -EOVERFLOW;
-			goto out_unlock;
-		}
-		pin->users++;
-	} else {
-		pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
-		if (!pin) {
-			rc = -ENOMEM;
-			goto out_unlock;
-		}
-		rc = iopt_pages_store(pages, first, last, &done);
-		if (rc) {
-			if (done != first)
-				iopt_pages_release(pages, first, done - 1);
-			kfree(pin);
-			goto out_unlock;
-		}
-		pin->node.start = first;
-		pin->node.last = last;
-		pin->users = 1;
-		interval_tree_insert(&pin->node, &pages->pins);
-	}
-
-	if (out) {
-		XA_STATE(xas, &pages->pinned, first);
-
-		rcu_read_lock();
-		xas_for_each(&xas, entry, last) {
-			if (xas_retry(&xas, entry))
-				continue;
-			out[xas.xa_index - first] =
-				pfn_to_page(xa_to_value(entry));
-		}
-		rcu_read_unlock();
-	}
-out_unlock:
-	mutex_unlock(&pages->mutex);
-	return rc;
-}
-
-/* Drop one user of @pin; the last one unpins what nothing else holds. */
-static void iopt_pages_unpin_one(struct iopt_pages *pages,
-				 struct iopt_pages_pin *pin)
-{
-	unsigned long first = pin->node.start, last = pin->node.last;
-
-	if (--pin->users)
-		return;
-	interval_tree_remove(&pin->node, &pages->pins);
-	kfree(pin);
-	iopt_pages_release(pages, first, last);
-}
-
-/**
- * iopt_pages_unpin - undo iopt_pages_pin() of a range
- * @pages: the memory
- * @first: first page index
- * @last: last page index
- *
- * The pin of exactly [first, last] is undone if there is one; else every
- * pin lying wholly inside the range is, once: a driver may pin page by
- * page and unpin the run in one call, as kvmgt does with huge pages.
- *
- * Return: how many pins were undone; 0 is a driver bug, which changes
- * nothing.
- */
-unsigned int iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
-			      unsigned long last)
-{
-	struct interval_tree_node *node, *next;
-	struct iopt_pages_pin *pin;
-	unsigned int n = 0;
-
-	mutex_lock(&pages->mutex);
-	pin = iopt_pages_find_pin(pages, first, last);
-	if (pin) {
-		iopt_pages_unpin_one(pages, pin);
-		n = 1;
-		goto out_unlock;
-	}
-	for (node = interval_tree_iter_first(&pages->pins, first, last); node;
-	     node = next) {
-		next = interval_tree_iter_next(node, first, last);
-		if (node->start < first || node->last > last)
-			continue;
-		iopt_pages_unpin_one(pages, container_of(node,
-							 struct iopt_pages_pin,
-							 node));
-		n++;
-	}
-out_unlock:
-	mutex_unlock(&pages->mutex);
-	return n;
 }
 
 /*
@@ -974,6 +639,44 @@ static struct scatterlist *iopt_sgl_alloc(void)
 	return sgl;
 }
 
+/*
+ * The pages of [first, last], all of which other users hold, into @out:
+ * copied from the access pins covering them, else read back from the
+ * storage domain of the domain users covering them.
+ */
+static int iopt_pages_known(struct iopt_pages *pages, unsigned long first,
+			    unsigned long last, struct page **out)
+{
+	struct iopt_area *area = NULL;
+	struct interval_tree_node *node;
+	struct iopt_pages_pin *pin;
+	unsigned long i = first, end, clast;
+
+	while (i <= last) {
+		/* The leftmost pin that overlaps, if it covers @i */
+		node = interval_tree_iter_first(&pages->pins, i, last);
+		if (node && node->start <= i) {
+			pin = container_of(node, struct iopt_pages_pin, node);
+			end = min(node->last, last);
+			memcpy(out + i - first, pin->page + i - node->start,
+			       (end - i + 1) * sizeof(*out));
+			i = end + 1;
+			continue;
+		}
+		end = node ? node->start - 1 : last;
+		for (; i <= end; i = clast + 1) {
+			area = iopt_pages_domain_user(pages, i, area);
+			if (WARN_ON_ONCE(!area))
+				return -EFAULT;
+			clast = min(iopt_chunk_last(pages, i, end),
+				    area->pages_node.last);
+			iopt_area_read_chunk(area, area->storage_domain, i,
+					     clast, out + i - first);
+		}
+	}
+	return 0;
+}
+
 /* Unpin @n pages, in runs of contiguous pages. */
 static void iopt_unpin_batch(struct iopt_pages *pages, struct page **batch,
 			     unsigned long n)
@@ -989,6 +692,7 @@ static void iopt_unpin_batch(struct iopt_pages *pages, struct page **batch,
 		unpin_user_page_range_dirty_lock(batch[i], end - i,
 						 pages->writable);
 		i = end;
+		cond_resched();
 	}
 	if (n)
 		iopt_pages_uncharge(pages, n);
@@ -1019,7 +723,9 @@ static int iopt_pages_pin_gap(struct iopt_pages *pages, unsigned long first,
 	if (rc)
 		return rc;
 	while (got < n) {
-		ret = iopt_pages_gup(pages, first + got, n - got, out + got);
+		ret = iopt_pages_gup(pages, first + got,
+				     min(n - got, iopt_batch_pages()),
+				     out + got);
 		if (ret <= 0) {
 			iopt_pages_ungup(pages, out, got, false);
 			iopt_pages_uncharge(pages, n);
@@ -1037,21 +743,18 @@ static int iopt_pages_pin_gap(struct iopt_pages *pages, unsigned long first,
 static int iopt_pages_gather(struct iopt_pages *pages, unsigned long first,
 			     unsigned long last, struct page **batch)
 {
-	unsigned long pos = first, gap_first, gap_last, i;
-	struct iopt_area *hint = NULL;
+	unsigned long pos = first, gap_first, gap_last;
 	int rc = 0;
 
 	while (pos <= last) {
 		if (!iopt_pages_gap(pages, pos, last, &gap_first, &gap_last))
 			gap_first = last + 1;
 		/* Up to the gap, other users hold the pages. */
-		for (i = pos; i < gap_first; i++) {
-			batch[i - first] = iopt_pages_known_page(pages, i,
-								 &hint);
-			if (!batch[i - first]) {
-				rc = -EFAULT;
+		if (gap_first > pos) {
+			rc = iopt_pages_known(pages, pos, gap_first - 1,
+					      batch + pos - first);
+			if (rc)
 				goto err;
-			}
 		}
 		if (gap_first > last)
 			return 0;
@@ -1111,7 +814,7 @@ static void iopt_area_unfill_range(struct iopt_area *area,
 /**
  * iopt_area_fill_domains - map a new area into every domain of its IOAS
  * @area: an area that is not a domain user yet
- * @iopt: its page table, with at least one domain
+ * @iopt: its page table, with at least one domain, domains_rwsem held
  *
  * Return: 0, or an errno with nothing left mapped or pinned.
  */
@@ -1268,6 +971,160 @@ void iopt_area_unfill_domain(struct iopt_area *area,
 	iopt_area_unmap(area, domain, area->first_index, area->last_index);
 }
 
+/*
+ * Accesses
+ * --------
+ * An access pin owns an array with the page of each index it covers,
+ * filled as a domain user's batch is: from the other users, and by GUP
+ * straight into it for the gaps. The array is what the pin returns, what
+ * later users read the pages from and what is unpinned when it goes.
+ */
+
+static struct iopt_pages_pin *iopt_pages_find_pin(struct iopt_pages *pages,
+						  unsigned long first,
+						  unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	for (node = interval_tree_iter_first(&pages->pins, first, last); node;
+	     node = interval_tree_iter_next(node, first, last))
+		if (node->start == first && node->last == last)
+			return container_of(node, struct iopt_pages_pin, node);
+	return NULL;
+}
+
+static struct iopt_pages_pin *iopt_pin_alloc(unsigned long first,
+					     unsigned long last)
+{
+	unsigned long n = last - first + 1;
+	struct iopt_pages_pin *pin;
+
+	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
+	if (!pin)
+		return NULL;
+	pin->page = &pin->one;
+	if (n > 1) {
+		pin->page = kvmalloc_array(n, sizeof(*pin->page),
+					   GFP_KERNEL_ACCOUNT);
+		if (!pin->page) {
+			kfree(pin);
+			return NULL;
+		}
+	}
+	pin->node.start = first;
+	pin->node.last = last;
+	pin->users = 1;
+	return pin;
+}
+
+static void iopt_pin_free(struct iopt_pages_pin *pin)
+{
+	if (pin->page != &pin->one)
+		kvfree(pin->page);
+	kfree(pin);
+}
+
+/**
+ * iopt_pages_pin - pin pages [first, last] for an in-kernel access
+ * @pages: the memory
+ * @first: first page index
+ * @last: last page index
+ * @out: receives the last - first + 1 pages, or NULL
+ *
+ * Every successful call is undone by one iopt_pages_unpin() of the same
+ * range. Pages another access or a domain already holds are not pinned
+ * again.
+ *
+ * Return: 0, -ENOMEM (also for RLIMIT_MEMLOCK), -EOVERFLOW, -EFAULT or
+ * what GUP says.
+ */
+int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
+		   unsigned long last, struct page **out)
+{
+	struct iopt_pages_pin *pin;
+	int rc = 0;
+
+	mutex_lock(&pages->mutex);
+	pin = iopt_pages_find_pin(pages, first, last);
+	if (pin) {
+		if (pin->users == UINT_MAX) {
+			rc = -EOVERFLOW;
+			goto out_unlock;
+		}
+		pin->users++;
+	} else {
+		pin = iopt_pin_alloc(first, last);
+		if (!pin) {
+			rc = -ENOMEM;
+			goto out_unlock;
+		}
+		rc = iopt_pages_gather(pages, first, last, pin->page);
+		if (rc) {
+			iopt_pin_free(pin);
+			goto out_unlock;
+		}
+		interval_tree_insert(&pin->node, &pages->pins);
+	}
+	if (out)
+		memcpy(out, pin->page, (last - first + 1) * sizeof(*out));
+out_unlock:
+	mutex_unlock(&pages->mutex);
+	return rc;
+}
+
+/* Drop one user of @pin; the last one unpins what nothing else holds. */
+static void iopt_pages_unpin_one(struct iopt_pages *pages,
+				 struct iopt_pages_pin *pin)
+{
+	if (--pin->users)
+		return;
+	interval_tree_remove(&pin->node, &pages->pins);
+	iopt_pages_ungather(pages, pin->node.start, pin->node.last, pin->page);
+	iopt_pin_free(pin);
+}
+
+/**
+ * iopt_pages_unpin - undo iopt_pages_pin() of a range
+ * @pages: the memory
+ * @first: first page index
+ * @last: last page index
+ *
+ * The pin of exactly [first, last] is undone if there is one; else every
+ * pin lying wholly inside the range is, once: a driver may pin page by
+ * page and unpin the run in one call, as kvmgt does with huge pages.
+ *
+ * Return: how many pins were undone; 0 is a driver bug, which changes
+ * nothing.
+ */
+unsigned int iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
+			      unsigned long last)
+{
+	struct interval_tree_node *node, *next;
+	struct iopt_pages_pin *pin;
+	unsigned int n = 0;
+
+	mutex_lock(&pages->mutex);
+	pin = iopt_pages_find_pin(pages, first, last);
+	if (pin) {
+		iopt_pages_unpin_one(pages, pin);
+		n = 1;
+		goto out_unlock;
+	}
+	for (node = interval_tree_iter_first(&pages->pins, first, last); node;
+	     node = next) {
+		next = interval_tree_iter_next(node, first, last);
+		if (node->start < first || node->last > last)
+			continue;
+		iopt_pages_unpin_one(pages, container_of(node,
+							 struct iopt_pages_pin,
+							 node));
+		n++;
+	}
+out_unlock:
+	mutex_unlock(&pages->mutex);
+	return n;
+}
+
 static void iopt_copy_page(struct page *page, unsigned int offset, void *data,
 			   size_t len, bool write)
 {
@@ -1315,20 +1172,23 @@ static int iopt_pages_rw_user(struct iopt_pages *pages, unsigned long offset,
 }
 
 /*
- * The page at @index if some user holds it pinned: from the PFN store
- * (unless @no_store, the test's slow path), or read back from a domain.
+ * The page at @index if some user holds it pinned: from an access pin's
+ * array (unless @no_store, the test's slow path), or read back from a
+ * domain.
  */
 static struct page *iopt_pages_held_page(struct iopt_pages *pages,
 					 unsigned long index, bool no_store)
 {
+	struct interval_tree_node *node;
+	struct iopt_pages_pin *pin;
 	struct iopt_area *area;
-	void *entry;
 
 	lockdep_assert_held(&pages->mutex);
-	if (!no_store) {
-		entry = xa_load(&pages->pinned, index);
-		if (entry)
-			return pfn_to_page(xa_to_value(entry));
+	node = no_store ? NULL :
+	       interval_tree_iter_first(&pages->pins, index, index);
+	if (node) {
+		pin = container_of(node, struct iopt_pages_pin, node);
+		return pin->page[index - node->start];
 	}
 	area = iopt_pages_domain_user(pages, index, NULL);
 	if (!area)
