@@ -30,6 +30,7 @@
  *   iopt->access_lock     the list of accesses; read while callbacks run
  *   (driver locks)        taken by unmap callbacks, held around pinning
  *   access->ioas_lock     which IOAS an access pins and reads through
+ *   iopt->domains_rwsem   the domains; held (read) while a map fills them
  *   iopt->iova_rwsem      the three trees, the alignment, area fields
  *   pages->mutex          what is pinned (pages.c)
  *   mmap_lock             of the memory's owner
@@ -73,19 +74,37 @@ static struct iopt_area *iopt_area_of(struct interval_tree_node *node)
 	return node ? container_of(node, struct iopt_area, node) : NULL;
 }
 
+/* @node or the next area after it in [start, last] that is not filling */
+static struct iopt_area *iopt_mapped_area(struct interval_tree_node *node,
+					  unsigned long start,
+					  unsigned long last)
+{
+	while (node && iopt_area_of(node)->filling)
+		node = interval_tree_iter_next(node, start, last);
+	return iopt_area_of(node);
+}
+
+/*
+ * The areas of [start, last] in IOVA order. One still filling its domains
+ * is not mapped yet and is left out; only placement and the overlap checks
+ * look at the tree itself.
+ */
 static struct iopt_area *iopt_first_area(struct io_pagetable *iopt,
 					 unsigned long start,
 					 unsigned long last)
 {
-	return iopt_area_of(interval_tree_iter_first(&iopt->area_itree, start,
-						     last));
+	return iopt_mapped_area(interval_tree_iter_first(&iopt->area_itree,
+							 start, last),
+				start, last);
 }
 
 static struct iopt_area *iopt_next_area(struct iopt_area *area,
 					unsigned long start,
 					unsigned long last)
 {
-	return iopt_area_of(interval_tree_iter_next(&area->node, start, last));
+	return iopt_mapped_area(interval_tree_iter_next(&area->node, start,
+							last),
+				start, last);
 }
 
 static bool iopt_tree_hit(struct rb_root_cached *tree, unsigned long start,
@@ -262,12 +281,14 @@ static int iopt_insert(struct io_pagetable *iopt, struct list_head *slices,
 {
 	struct iopt_slice *first, *slice;
 	unsigned long cur, last;
+	bool filling;
 	int rc = 0;
 
 	first = list_first_entry(slices, struct iopt_slice, link);
 
 	down_read(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
+	filling = !xa_empty(&iopt->domains);
 	list_for_each_entry(slice, slices, link) {
 		if ((iommu_prot & IOMMU_WRITE) && !slice->pages->writable) {
 			rc = -EPERM;
@@ -315,20 +336,29 @@ static int iopt_insert(struct io_pagetable *iopt, struct list_head *slices,
 		area->page_offset = offset_in_page(slice->offset);
 		area->iommu_prot = iommu_prot;
 		area->pages = slice->pages;
+		area->filling = filling;
 		kref_get(&area->pages->kref);
 		interval_tree_insert(&area->node, &iopt->area_itree);
 		cur += slice->length;
 	}
 
-	/* Every domain must see the new areas before the user does. */
-	if (!xa_empty(&iopt->domains)) {
+	/*
+	 * Every domain must see the new areas before anyone else does. The
+	 * domains stay (domains_rwsem), the areas keep their IOVA and are
+	 * seen by no one else: pinning and mapping them needs no iova_rwsem,
+	 * and other maps, pins and queries of the IOAS go on meanwhile.
+	 */
+	if (filling) {
+		up_write(&iopt->iova_rwsem);
 		list_for_each_entry(slice, slices, link) {
 			rc = iopt_area_fill_domains(slice->area, iopt);
 			if (rc)
 				break;
 		}
+		down_write(&iopt->iova_rwsem);
 	}
 	list_for_each_entry(slice, slices, link) {
+		slice->area->filling = false;
 		if (rc) {
 			iopt_area_unfill_domains(slice->area, iopt);
 			interval_tree_remove(&slice->area->node,

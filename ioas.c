@@ -389,6 +389,10 @@ int iommufd_ioas_change_process_ioctl(struct iommufd_call *call)
 		goto out_put;
 
 	mutex_lock(&ictx->attach_lock);
+	/* domains_rwsem too: no map may be filling an area meanwhile */
+	xa_for_each(&held, id, ioas)
+		down_write_nest_lock(&ioas->iopt.domains_rwsem,
+				     &ictx->attach_lock);
 	xa_for_each(&held, id, ioas)
 		down_write_nest_lock(&ioas->iopt.iova_rwsem, &ictx->attach_lock);
 	xa_for_each(&held, id, ioas) {
@@ -404,8 +408,10 @@ int iommufd_ioas_change_process_ioctl(struct iommufd_call *call)
 	}
 	iopt_moved_finish(&moved, rc);
 out_unlock:
-	xa_for_each(&held, id, ioas)
+	xa_for_each(&held, id, ioas) {
 		up_write(&ioas->iopt.iova_rwsem);
+		up_write(&ioas->iopt.domains_rwsem);
+	}
 	mutex_unlock(&ictx->attach_lock);
 out_put:
 	xa_for_each(&held, id, ioas)

@@ -9,7 +9,9 @@
  * The mock IOMMU translates 2 KiB IO pages (half a CPU page) inside
  * [MOCK_APERTURE_START, MOCK_APERTURE_LAST].
  */
+#include <pthread.h>
 #include <stdbool.h>
+#include <unistd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -1598,6 +1600,93 @@ TEST_F(mdom, huge_iova_domain_small_pages)
 	ASSERT_EQ(0, obj_destroy(self->fd, h.stdev));
 	ASSERT_EQ(0, obj_destroy(self->fd, hh));
 	EXPECT_EQ(0, obj_destroy(self->fd, self->ioas));
+}
+
+/* ---- a big map does not stall the rest of the IOAS ---------------------- */
+
+struct big_map {
+	int fd;
+	uint32_t ioas;
+	void *va;
+	size_t len;
+	uint64_t iova;
+	int rc;
+	int done;
+};
+
+static void *big_map_run(void *arg)
+{
+	struct big_map *b = arg;
+
+	b->rc = map_at(b->fd, b->ioas, b->va, b->len, b->iova);
+	__atomic_store_n(&b->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/*
+ * While one thread maps 512 MiB into an IOAS with a domain, pinning and
+ * mapping it page by page, another maps and unmaps 4 KiB there, reads the
+ * IOVA ranges and pins through an access: each must be done while the big
+ * map still runs, which a map holding the IOAS's locks throughout forbids
+ * whatever the machine's speed. Until it is done the big area is not
+ * mapped: unmapping it finds nothing.
+ */
+TEST_F_TIMEOUT(mdom, big_map_stalls_nothing, 600)
+{
+	struct big_map b = {
+		.fd = self->fd, .ioas = self->ioas, .len = 512 * MIB,
+		.iova = AT(256),
+	};
+	long before = self->pin0 + KB(MEM_SZ);
+	struct iommu_iova_range r[4];
+	uint32_t num = NELEM(r), id = 0;
+	uint64_t align, unmapped;
+	pthread_t thread;
+	struct mdev a;
+	int afd, rc;
+
+	ASSERT_EQ(0, dev_add(self->fd, self->ioas, 0, &a));
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, self->mem, MEM_SZ, AT(0)));
+	ASSERT_EQ(0, acc_new(self->fd, self->ioas, &afd));
+	b.va = mmap(NULL, b.len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, b.va);
+	ASSERT_EQ(0, madvise(b.va, b.len, MADV_NOHUGEPAGE));
+
+	ASSERT_EQ(0, pthread_create(&thread, NULL, big_map_run, &b));
+	/* It pins after charging: once VmPin grows, it is filling. */
+	while (pinned_kb() == before && !__atomic_load_n(&b.done,
+							 __ATOMIC_SEQ_CST))
+		usleep(1000);
+	EXPECT_EQ(0, __atomic_load_n(&b.done, __ATOMIC_SEQ_CST));
+
+	EXPECT_EQ(0, map_at(self->fd, self->ioas, self->mem, PG, AT(2)));
+	EXPECT_EQ(0, iova_info(self->fd, self->ioas, r, &num, &align));
+	EXPECT_EQ(0, acc_pin(self->fd, afd, AT(0) + PG, PG, self->mem + PG,
+			     &id));
+	EXPECT_EQ(0, acc_unpin(self->fd, afd, id));
+	EXPECT_EQ(0, ioas_unmap(self->fd, self->ioas, AT(2), PG, NULL));
+	unmapped = 1;
+	rc = ioas_unmap(self->fd, self->ioas, b.iova, b.len, &unmapped);
+	/* All of that while the big map ran: */
+	EXPECT_EQ(0, __atomic_load_n(&b.done, __ATOMIC_SEQ_CST));
+	EXPECT_EQ(ENOENT, rc);
+
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(0, b.rc);
+	EXPECT_EQ(before + KB(b.len), pinned_kb());
+	EXPECT_EQ(0, dom_has(self->fd, a.hwpt, b.iova, MIB, b.va));
+	EXPECT_EQ(0, dom_has(self->fd, a.hwpt, b.iova + b.len - MIB, MIB,
+			     (char *)b.va + b.len - MIB));
+	EXPECT_EQ(0, ioas_unmap(self->fd, self->ioas, b.iova, b.len,
+				&unmapped));
+	EXPECT_EQ(b.len, unmapped);
+	EXPECT_EQ(before, pinned_kb());
+	close(afd);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, 0, UINT64_MAX, NULL));
+	ASSERT_EQ(0, obj_destroy(self->fd, a.stdev));
+	EXPECT_EQ(0, obj_destroy(self->fd, self->ioas));
+	munmap(b.va, b.len);
 }
 
 TEST_HARNESS_MAIN
