@@ -553,12 +553,13 @@ static void iopt_area_unmap(struct iopt_area *area, struct iommu_domain *domain,
 static unsigned long iopt_run_end(struct page **batch, unsigned long first,
 				  unsigned long run, unsigned long last)
 {
-	unsigned long end = run;
+	struct page **p = batch + (run - first);
+	unsigned long n = last - run, i = 0;
 
-	while (end < last && page_to_pfn(batch[end + 1 - first]) ==
-				     page_to_pfn(batch[end - first]) + 1)
-		end++;
-	return end;
+	/* nth_page() is the next struct page itself with a virtual memmap */
+	while (i < n && p[i + 1] == nth_page(p[i], 1))
+		i++;
+	return run + i;
 }
 
 /*
@@ -677,8 +678,8 @@ static int iopt_pages_known(struct iopt_pages *pages, unsigned long first,
 	return 0;
 }
 
-/* Unpin @n pages, in runs of contiguous pages. */
-static void iopt_unpin_batch(struct iopt_pages *pages, struct page **batch,
+/* Unpin @n pages, in runs of contiguous pages; the caller uncharges. */
+static void iopt_unpin_pages(struct iopt_pages *pages, struct page **batch,
 			     unsigned long n)
 {
 	unsigned long i = 0, end;
@@ -686,7 +687,8 @@ static void iopt_unpin_batch(struct iopt_pages *pages, struct page **batch,
 	if (pages->file)
 		iopt_file_unpin(pages, batch, n, pages->writable);
 	while (!pages->file && i < n) {
-		for (end = i + 1; end < n && batch[end] == batch[end - 1] + 1;
+		for (end = i + 1;
+		     end < n && batch[end] == nth_page(batch[end - 1], 1);
 		     end++)
 			;
 		unpin_user_page_range_dirty_lock(batch[i], end - i,
@@ -694,6 +696,13 @@ static void iopt_unpin_batch(struct iopt_pages *pages, struct page **batch,
 		i = end;
 		cond_resched();
 	}
+}
+
+/* Unpin and uncharge @n pages. */
+static void iopt_unpin_batch(struct iopt_pages *pages, struct page **batch,
+			     unsigned long n)
+{
+	iopt_unpin_pages(pages, batch, n);
 	if (n)
 		iopt_pages_uncharge(pages, n);
 }
@@ -711,37 +720,50 @@ static void iopt_pages_ungather(struct iopt_pages *pages, unsigned long first,
 				 gap_last - pos + 1);
 }
 
-/* Pin and charge the gap [first, last] into @out, all or nothing. */
+/*
+ * Pin the gap [first, last] into @out, all or nothing, and charge it; or,
+ * with @prepaid, take its charge out of the *@prepaid pages already paid.
+ */
 static int iopt_pages_pin_gap(struct iopt_pages *pages, unsigned long first,
-			      unsigned long last, struct page **out)
+			      unsigned long last, struct page **out,
+			      unsigned long *prepaid)
 {
 	unsigned long n = last - first + 1, got = 0;
 	long ret;
 	int rc;
 
-	rc = iopt_pages_charge(pages, n);
-	if (rc)
-		return rc;
+	if (!prepaid) {
+		rc = iopt_pages_charge(pages, n);
+		if (rc)
+			return rc;
+	} else if (WARN_ON_ONCE(*prepaid < n)) {
+		return -EFAULT;
+	}
 	while (got < n) {
 		ret = iopt_pages_gup(pages, first + got,
 				     min(n - got, iopt_batch_pages()),
 				     out + got);
 		if (ret <= 0) {
 			iopt_pages_ungup(pages, out, got, false);
-			iopt_pages_uncharge(pages, n);
+			if (!prepaid)
+				iopt_pages_uncharge(pages, n);
 			return ret ? ret : -EFAULT;
 		}
 		got += ret;
 	}
+	if (prepaid)
+		*prepaid -= n;
 	return 0;
 }
 
 /*
- * The pages [first, last] of an area becoming a domain user: pin what no
- * one holds, look up the rest. All or nothing.
+ * The pages [first, last] of a new user into @batch: pin what no one
+ * holds, look up the rest. All or nothing. @prepaid as for
+ * iopt_pages_pin_gap(); what is unpinned again on failure is uncharged.
  */
 static int iopt_pages_gather(struct iopt_pages *pages, unsigned long first,
-			     unsigned long last, struct page **batch)
+			     unsigned long last, struct page **batch,
+			     unsigned long *prepaid)
 {
 	unsigned long pos = first, gap_first, gap_last;
 	int rc = 0;
@@ -759,7 +781,7 @@ static int iopt_pages_gather(struct iopt_pages *pages, unsigned long first,
 		if (gap_first > last)
 			return 0;
 		rc = iopt_pages_pin_gap(pages, gap_first, gap_last,
-					batch + gap_first - first);
+					batch + gap_first - first, prepaid);
 		if (rc)
 			goto err;
 		pos = gap_last + 1;
@@ -769,6 +791,23 @@ err:
 	if (pos != first)
 		iopt_pages_ungather(pages, first, pos - 1, batch);
 	return rc;
+}
+
+/* How many pages of [first, last] no user holds */
+static unsigned long iopt_pages_gap_count(struct iopt_pages *pages,
+					  unsigned long first,
+					  unsigned long last)
+{
+	unsigned long pos, gap_last, n = 0;
+
+	for (pos = first; pos <= last &&
+	     iopt_pages_gap(pages, pos, last, &pos, &gap_last);
+	     pos = gap_last + 1) {
+		n += gap_last - pos + 1;
+		if (gap_last == last)
+			break;
+	}
+	return n;
 }
 
 /*
@@ -783,9 +822,9 @@ static void iopt_area_unfill_range(struct iopt_area *area,
 				   unsigned long last)
 {
 	struct iopt_pages *pages = area->pages;
-	unsigned long index, clast, pos, gap_last, n, i;
+	unsigned long index, clast, pos, gap_last, n, i, unpinned = 0;
 	struct iommu_domain *domain;
-	struct page *run;
+	struct page *run, *page;
 	unsigned long d;
 
 	for (index = first; index <= last; index = clast + 1) {
@@ -794,6 +833,24 @@ static void iopt_area_unfill_range(struct iopt_area *area,
 		if (area->contig &&
 		    test_bit(iopt_area_chunk(area, index), area->contig))
 			run = iopt_area_read_page(area, storage, index);
+		/* A run of pages by address: its gaps go back as ranges. */
+		if (run && !pages->file) {
+			xa_for_each(&iopt->domains, d, domain)
+				iopt_area_unmap(area, domain, index, clast);
+			for (pos = index;
+			     iopt_pages_gap(pages, pos, clast, &pos, &gap_last);
+			     pos = gap_last + 1) {
+				n = gap_last - pos + 1;
+				page = nth_page(run, pos - index);
+				unpin_user_page_range_dirty_lock(page, n,
+								 pages->writable);
+				unpinned += n;
+				if (gap_last == clast)
+					break;
+			}
+			cond_resched();
+			continue;
+		}
 		n = 0;
 		for (pos = index;
 		     iopt_pages_gap(pages, pos, clast, &pos, &gap_last);
@@ -807,8 +864,12 @@ static void iopt_area_unfill_range(struct iopt_area *area,
 		}
 		xa_for_each(&iopt->domains, d, domain)
 			iopt_area_unmap(area, domain, index, clast);
-		iopt_unpin_batch(pages, batch, n);
+		iopt_unpin_pages(pages, batch, n);
+		unpinned += n;
 	}
+	/* The charge goes back once, for the whole range. */
+	if (unpinned)
+		iopt_pages_uncharge(pages, unpinned);
 }
 
 /**
@@ -822,7 +883,7 @@ int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt)
 {
 	struct iopt_pages *pages = area->pages;
 	struct iommu_domain *domain, *failed, *storage = NULL;
-	unsigned long index, clast, d, nchunks, *contig;
+	unsigned long index, clast, d, nchunks, *contig, prepaid;
 	struct scatterlist *sgl;
 	unsigned int runs;
 	struct page **batch;
@@ -838,10 +899,19 @@ int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt)
 		 bitmap_zalloc(nchunks, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 
 	mutex_lock(&pages->mutex);
-	for (index = area->first_index; index <= area->last_index;
+	/*
+	 * One charge for all the area pins, before it pins any: in the MM
+	 * accounting mode each charge takes the owner's mmap_lock.
+	 */
+	prepaid = iopt_pages_gap_count(pages, area->first_index,
+				       area->last_index);
+	rc = prepaid ? iopt_pages_charge(pages, prepaid) : 0;
+	if (rc)
+		prepaid = 0;
+	for (index = area->first_index; index <= area->last_index && !rc;
 	     index = clast + 1) {
 		clast = iopt_chunk_last(pages, index, area->last_index);
-		rc = iopt_pages_gather(pages, index, clast, batch);
+		rc = iopt_pages_gather(pages, index, clast, batch, &prepaid);
 		if (rc)
 			break;
 		xa_for_each(&iopt->domains, d, domain) {
@@ -881,6 +951,9 @@ int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt)
 		area->pages_node.last = area->last_index;
 		interval_tree_insert(&area->pages_node, &pages->domain_users);
 	}
+	/* What a failure left unpinned */
+	if (prepaid)
+		iopt_pages_uncharge(pages, prepaid);
 	mutex_unlock(&pages->mutex);
 	kfree(sgl);
 	kfree(batch);
@@ -1058,7 +1131,7 @@ int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 			rc = -ENOMEM;
 			goto out_unlock;
 		}
-		rc = iopt_pages_gather(pages, first, last, pin->page);
+		rc = iopt_pages_gather(pages, first, last, pin->page, NULL);
 		if (rc) {
 			iopt_pin_free(pin);
 			goto out_unlock;
@@ -1220,25 +1293,33 @@ int iopt_pages_rw(struct iopt_pages *pages, unsigned long offset, void *data,
 	size_t chunk;
 	int rc;
 
+	/* The mutex keeps the held pages pinned while we copy. */
+	mutex_lock(&pages->mutex);
 	while (len) {
 		in_page = offset_in_page(offset);
 		chunk = min_t(size_t, len, PAGE_SIZE - in_page);
-		/* The mutex keeps a held page pinned while we copy. */
-		mutex_lock(&pages->mutex);
 		page = iopt_pages_held_page(pages, offset >> PAGE_SHIFT,
 					    slow_path);
-		if (page)
+		if (page) {
 			iopt_copy_page(page, in_page, data, chunk, write);
-		mutex_unlock(&pages->mutex);
-		if (!page) {
+		} else {
+			/* That may fault, and a fault may need the mutex. */
+			mutex_unlock(&pages->mutex);
 			rc = iopt_pages_rw_user(pages, offset,
 						data, chunk, write);
 			if (rc)
 				return rc;
+			mutex_lock(&pages->mutex);
 		}
 		offset += chunk;
 		data += chunk;
 		len -= chunk;
+		if (len && need_resched()) {
+			mutex_unlock(&pages->mutex);
+			cond_resched();
+			mutex_lock(&pages->mutex);
+		}
 	}
+	mutex_unlock(&pages->mutex);
 	return 0;
 }
