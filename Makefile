@@ -73,11 +73,11 @@ $(USER_OUT)/demo: tools/demo.c selftest/*.h include/uapi/linux/iommufd.h
 	@mkdir -p $(USER_OUT)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
-$(USER_OUT)/bench: tools/bench.c selftest/iommufd_test.h include/uapi/linux/iommufd.h
+$(USER_OUT)/bench: tools/bench.c tools/bench_util.h selftest/iommufd_test.h include/uapi/linux/iommufd.h
 	@mkdir -p $(USER_OUT)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
-$(USER_OUT)/bench_vfio: tools/bench_vfio.c selftest/*.h include/uapi/linux/iommufd.h
+$(USER_OUT)/bench_vfio: tools/bench_vfio.c tools/bench_util.h selftest/*.h include/uapi/linux/iommufd.h
 	@mkdir -p $(USER_OUT)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 

@@ -3,24 +3,27 @@
  * The lab's benchmark (make bench): how long IOMMU_IOAS_MAP and
  * IOMMU_IOAS_UNMAP of 256 MiB take with nothing, an in-kernel access, one or
  * two mock domains behind the IOAS, and how long IOMMU_IOAS_COPY of such a
- * range into a second IOAS takes, over 4 KiB and 2 MiB (hugetlbfs) pages.
- * Then, with one mock domain, a memfd of either page size (shmem or
- * hugetlbfs) mapped both ways: IOMMU_IOAS_MAP of its MAP_SHARED view (_va),
- * and IOMMU_IOAS_MAP_FILE of the memfd itself (_file). A kernel without
- * IOMMU_IOAS_MAP_FILE (upstream 6.12: ENOTTY) gets IOMMU_IOAS_MAP of the
- * view in the _file case too, so that row compares our file path against
- * its VA path on the same memory.
+ * range into a second IOAS takes, over 4 KiB folios, 2 MiB hugetlbfs pages
+ * and THP (MADV_HUGEPAGE). Then, with one mock domain, a memfd of either
+ * page size (shmem or hugetlbfs) mapped both ways: IOMMU_IOAS_MAP of its
+ * MAP_SHARED view (_va), and IOMMU_IOAS_MAP_FILE of the memfd itself
+ * (_file). A kernel without IOMMU_IOAS_MAP_FILE (upstream 6.12: ENOTTY)
+ * gets IOMMU_IOAS_MAP of the view in the _file case too, so that row
+ * compares our file path against its VA path on the same memory. Then the
+ * mock1, access and floor cases again at 64 MiB and 1 GiB (<case>@64m,
+ * <case>@1g), for the scaling; and the stall case: how long small calls on
+ * an IOAS take while another thread maps 1 GiB into it.
  *
  * The guest runs under QEMU with -icount shift=0, so CLOCK_MONOTONIC counts
  * guest instructions: one "ns" is one instruction, and two runs of the same
  * kernel give (almost) the same numbers.
  *
- * Output, one line per case, read by tools/lab.sh:
- *   BENCH <case> <map ns per 4 KiB page> <unmap ns per 4 KiB page>
- * or "BENCH <case> fail fail" after a "#" comment that says what failed.
- * Each number is the median of REPS repetitions, each on a fresh iommufd.
+ * Output, one line per case, in the format of tools/bench_util.h, or
+ * "BENCH <case> fail fail" after a "#" comment that says what failed.
+ * Each repetition runs on a fresh iommufd.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,21 +36,10 @@
 #include <linux/iommufd.h>
 
 #include "iommufd_test.h"
+#include "bench_util.h"
 
-#ifndef MAP_HUGE_2MB
-#define MAP_HUGE_2MB (21 << 26)
-#endif
-#ifndef MFD_HUGE_2MB
-#define MFD_HUGE_2MB (21U << 26)
-#endif
-
-#define SZ_4K		4096UL
-#define SZ_1M		(1UL << 20)
-#define LEN		(256 * SZ_1M)	/* bytes mapped per case */
-#define NPAGES		(LEN / SZ_4K)
 #define PIN_CHUNK	(16 * SZ_1M)	/* ACCESS_PAGES cap of both kernels */
 #define IOVA		(64 * SZ_1M)	/* inside the mock aperture */
-#define REPS		3
 #define RW		(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 
 enum kind { NODOMAIN, ACCESS, MOCK1, MOCK2, COPY };
@@ -67,13 +59,8 @@ static const char *mock2_how;
 /* Whether the kernel has IOMMU_IOAS_MAP_FILE */
 static int have_map_file;
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
+/* Bytes mapped per case */
+static unsigned long len = 256 * SZ_1M;
 
 /* Run an ioctl; on failure remember @step and errno and return -1. */
 static int do_ioctl(int fd, unsigned long nr, void *arg, const char *step)
@@ -107,7 +94,7 @@ static int new_ioas(int fd, uint32_t *id)
 }
 
 /*
- * Map LEN bytes at IOVA: IOAS_MAP of @buf, or with @mfd >= 0 IOAS_MAP_FILE
+ * Map len bytes at IOVA: IOAS_MAP of @buf, or with @mfd >= 0 IOAS_MAP_FILE
  * of that memfd (@buf being its view), where the kernel has it.
  */
 static int map(int fd, uint32_t ioas, void *buf, int mfd, uint64_t *ns)
@@ -118,7 +105,7 @@ static int map(int fd, uint32_t ioas, void *buf, int mfd, uint64_t *ns)
 		.ioas_id = ioas,
 		.fd = mfd,
 		.start = 0,
-		.length = LEN,
+		.length = len,
 		.iova = IOVA,
 	};
 	struct iommu_ioas_map cmd = {
@@ -126,7 +113,7 @@ static int map(int fd, uint32_t ioas, void *buf, int mfd, uint64_t *ns)
 		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | RW,
 		.ioas_id = ioas,
 		.user_va = (uintptr_t)buf,
-		.length = LEN,
+		.length = len,
 		.iova = IOVA,
 	};
 	uint64_t spare = 0;
@@ -144,19 +131,48 @@ static int unmap(int fd, uint32_t ioas, uint64_t *ns)
 		.size = sizeof(cmd),
 		.ioas_id = ioas,
 		.iova = IOVA,
-		.length = LEN,
+		.length = len,
 	};
 	uint64_t spare = 0;
 
 	if (timed_ioctl(fd, IOMMU_IOAS_UNMAP, &cmd, "IOAS_UNMAP",
 			ns ? ns : &spare))
 		return -1;
-	if (cmd.length != LEN) {
+	if (cmd.length != len) {
 		fail_step = "IOAS_UNMAP (short)";
 		fail_errno = 0;
 		return -1;
 	}
 	return 0;
+}
+
+/* Untimed IOAS_MAP and IOAS_UNMAP of @n bytes at @iova; errno or 0 */
+static int ioas_map_at(int fd, uint32_t ioas, void *buf, unsigned long n,
+		       uint64_t iova)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | RW,
+		.ioas_id = ioas,
+		.user_va = (uintptr_t)buf,
+		.length = n,
+		.iova = iova,
+	};
+
+	return ioctl(fd, IOMMU_IOAS_MAP, &cmd) ? errno : 0;
+}
+
+static int ioas_unmap_at(int fd, uint32_t ioas, uint64_t iova,
+			 unsigned long n)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas,
+		.iova = iova,
+		.length = n,
+	};
+
+	return ioctl(fd, IOMMU_IOAS_UNMAP, &cmd) ? errno : 0;
 }
 
 static void test_cmd_init(struct iommu_test_cmd *cmd, uint32_t op,
@@ -238,14 +254,26 @@ static void check_domain(int fd, uint32_t hwpt, void *buf)
 		       hwpt, errno, strerror(errno));
 }
 
-/* Pin the whole range through an in-kernel access, 16 MiB per call. */
-static int access_case(int fd, uint32_t ioas, uint64_t *map_ns,
-		       uint64_t *unmap_ns)
+/* What the kernel holds now beyond @k0 KiB, in bytes; -1 if unknown */
+static int64_t kmem_since(long k0)
 {
-	uint32_t ids[LEN / PIN_CHUNK];
+	long k = kmem_kb();
+
+	return k0 < 0 || k < 0 ? -1 : (int64_t)(k - k0) * 1024;
+}
+
+/*
+ * Pin the whole range through an in-kernel access, 16 MiB per call; what
+ * the kernel holds for the pins is measured before they go.
+ */
+static int access_case(int fd, uint32_t ioas, uint64_t *map_ns,
+		       uint64_t *unmap_ns, int64_t *kmem)
+{
+	uint32_t ids[SZ_1G / PIN_CHUNK];
 	struct iommu_test_cmd cmd;
 	unsigned int i, pinned = 0;
 	int afd, rc = 0;
+	long k0;
 
 	test_cmd_init(&cmd, IOMMU_TEST_OP_CREATE_ACCESS, ioas);
 	cmd.create_access.flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
@@ -253,7 +281,8 @@ static int access_case(int fd, uint32_t ioas, uint64_t *map_ns,
 		return -1;
 	afd = cmd.create_access.out_access_fd;
 
-	for (i = 0; i < LEN / PIN_CHUNK; i++) {
+	k0 = kmem_kb();
+	for (i = 0; i < len / PIN_CHUNK; i++) {
 		test_cmd_init(&cmd, IOMMU_TEST_OP_ACCESS_PAGES, afd);
 		cmd.access_pages.flags = MOCK_FLAGS_ACCESS_WRITE;
 		cmd.access_pages.iova = IOVA + i * PIN_CHUNK;
@@ -265,6 +294,7 @@ static int access_case(int fd, uint32_t ioas, uint64_t *map_ns,
 			break;
 		ids[pinned++] = cmd.access_pages.out_access_pages_id;
 	}
+	*kmem = kmem_since(k0);
 	for (i = 0; i < pinned; i++) {
 		test_cmd_init(&cmd, IOMMU_TEST_OP_DESTROY_ACCESS_PAGES, afd);
 		cmd.destroy_access_pages.access_pages_id = ids[i];
@@ -278,12 +308,14 @@ static int access_case(int fd, uint32_t ioas, uint64_t *map_ns,
 
 /* One repetition on a fresh iommufd; closing it tears everything down. */
 static int run_once(enum kind kind, void *buf, int mfd, int rep,
-		    uint64_t *map_ns, uint64_t *unmap_ns)
+		    uint64_t *map_ns, uint64_t *unmap_ns, int64_t *kmem)
 {
 	uint32_t ioas, ioas2, hwpt1, hwpt2, idev1;
 	int fd, rc = -1;
+	long k0;
 
 	*map_ns = *unmap_ns = 0;
+	*kmem = -1;
 	fd = open("/dev/iommu", O_RDWR);
 	if (fd < 0) {
 		fail_step = "open /dev/iommu";
@@ -302,8 +334,10 @@ static int run_once(enum kind kind, void *buf, int mfd, int rep,
 		if (kind == MOCK2 &&
 		    second_domain(fd, ioas, hwpt1, idev1, &hwpt2))
 			goto out;
+		k0 = kmem_kb();
 		if (map(fd, ioas, buf, mfd, map_ns))
 			goto out;
+		*kmem = kmem_since(k0);
 		if (kind == MOCK2 && rep == 0) {
 			check_domain(fd, hwpt1, buf);
 			check_domain(fd, hwpt2, buf);
@@ -314,7 +348,7 @@ static int run_once(enum kind kind, void *buf, int mfd, int rep,
 	case ACCESS:
 		if (map(fd, ioas, buf, mfd, NULL))
 			goto out;
-		if (access_case(fd, ioas, map_ns, unmap_ns))
+		if (access_case(fd, ioas, map_ns, unmap_ns, kmem))
 			goto out;
 		if (unmap(fd, ioas, NULL))
 			goto out;
@@ -324,7 +358,7 @@ static int run_once(enum kind kind, void *buf, int mfd, int rep,
 		struct iommu_ioas_copy cmd = {
 			.size = sizeof(cmd),
 			.flags = IOMMU_IOAS_MAP_FIXED_IOVA | RW,
-			.length = LEN,
+			.length = len,
 			.dst_iova = IOVA,
 			.src_iova = IOVA,
 		};
@@ -335,8 +369,10 @@ static int run_once(enum kind kind, void *buf, int mfd, int rep,
 			goto out;
 		cmd.src_ioas_id = ioas;
 		cmd.dst_ioas_id = ioas2;
+		k0 = kmem_kb();
 		if (timed_ioctl(fd, IOMMU_IOAS_COPY, &cmd, "IOAS_COPY", map_ns))
 			goto out;
+		*kmem = kmem_since(k0);
 		if (unmap(fd, ioas2, unmap_ns) || unmap(fd, ioas, NULL))
 			goto out;
 		break;
@@ -348,24 +384,30 @@ out:
 	return rc;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* "<what>_<mem>", and "@64m" or "@1g" after it when len is not 256 MiB */
+static void case_name(char *name, size_t size, const char *what,
+		      const char *mem)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
+	if (len == 256 * SZ_1M)
+		snprintf(name, size, "%s_%s", what, mem);
+	else if (len >= SZ_1G)
+		snprintf(name, size, "%s_%s@%lug", what, mem, len / SZ_1G);
+	else
+		snprintf(name, size, "%s_%s@%lum", what, mem, len / SZ_1M);
 }
 
 /* @mfd >= 0: map that memfd with IOAS_MAP_FILE rather than @buf, its view. */
 static void run_case(enum kind kind, const char *mem, void *buf, int mfd)
 {
 	uint64_t map_ns[REPS], unmap_ns[REPS];
+	int64_t kmem[REPS];
 	char name[64];
 	int rep;
 
-	snprintf(name, sizeof(name), "%s_%s", kind_name[kind], mem);
+	case_name(name, sizeof(name), kind_name[kind], mem);
 	if (!buf) {
 		printf("# %s: no %s memory: errno %d (%s)\n", name, mem,
-		       fail_errno, strerror(fail_errno));
+		       mem_errno, strerror(mem_errno));
 		printf("BENCH %s fail fail\n", name);
 		fflush(stdout);
 		return;
@@ -375,7 +417,7 @@ static void run_case(enum kind kind, const char *mem, void *buf, int mfd)
 		       name);
 	for (rep = 0; rep < REPS; rep++) {
 		if (run_once(kind, buf, mfd, rep, &map_ns[rep],
-			     &unmap_ns[rep])) {
+			     &unmap_ns[rep], &kmem[rep])) {
 			printf("# %s: %s failed: errno %d (%s)\n", name,
 			       fail_step, fail_errno, strerror(fail_errno));
 			printf("BENCH %s fail fail\n", name);
@@ -383,12 +425,7 @@ static void run_case(enum kind kind, const char *mem, void *buf, int mfd)
 			return;
 		}
 	}
-	qsort(map_ns, REPS, sizeof(map_ns[0]), cmp_u64);
-	qsort(unmap_ns, REPS, sizeof(unmap_ns[0]), cmp_u64);
-	printf("BENCH %s %.2f %.2f\n", name,
-	       (double)map_ns[REPS / 2] / NPAGES,
-	       (double)unmap_ns[REPS / 2] / NPAGES);
-	fflush(stdout);
+	bench_line(name, map_ns, unmap_ns, kmem, len);
 }
 
 /*
@@ -399,19 +436,22 @@ static void run_case(enum kind kind, const char *mem, void *buf, int mfd)
 static void run_floor(const char *mem, void *buf)
 {
 	uint64_t pin_ns[REPS], unpin_ns[REPS];
+	int64_t kmem[REPS] = { -1, -1, -1 };
 	struct iommu_test_cmd cmd;
+	char name[64];
 	int rep, fd;
 
+	case_name(name, sizeof(name), "floor", mem);
 	for (rep = 0; buf && rep < REPS; rep++) {
 		fd = open("/dev/iommu", O_RDWR);
 		if (fd < 0)
 			break;
 		test_cmd_init(&cmd, IOMMU_TEST_OP_LAB_GUP_FLOOR, 0);
 		cmd.lab_gup_floor.uptr = (uintptr_t)buf;
-		cmd.lab_gup_floor.length = LEN;
+		cmd.lab_gup_floor.length = len;
 		if (ioctl(fd, IOMMU_TEST_CMD, &cmd)) {
-			printf("# floor_%s: IOMMU_TEST_OP_LAB_GUP_FLOOR: errno %d (%s)\n",
-			       mem, errno, strerror(errno));
+			printf("# %s: IOMMU_TEST_OP_LAB_GUP_FLOOR: errno %d (%s)\n",
+			       name, errno, strerror(errno));
 			close(fd);
 			break;
 		}
@@ -420,75 +460,10 @@ static void run_floor(const char *mem, void *buf)
 		unpin_ns[rep] = cmd.lab_gup_floor.out_unpin_ns;
 	}
 	if (rep < REPS) {
-		printf("BENCH floor_%s fail fail\n", mem);
+		printf("BENCH %s fail fail\n", name);
 		return;
 	}
-	qsort(pin_ns, REPS, sizeof(pin_ns[0]), cmp_u64);
-	qsort(unpin_ns, REPS, sizeof(unpin_ns[0]), cmp_u64);
-	printf("BENCH floor_%s %.2f %.2f\n", mem,
-	       (double)pin_ns[REPS / 2] / NPAGES,
-	       (double)unpin_ns[REPS / 2] / NPAGES);
-}
-
-/* 256 MiB, every page touched so IOAS_MAP never faults one in. */
-static void *get_memory(int huge)
-{
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
-	unsigned long off;
-	char *buf;
-
-	if (huge)
-		flags |= MAP_HUGETLB | MAP_HUGE_2MB;
-	buf = mmap(NULL, LEN, PROT_READ | PROT_WRITE, flags, -1, 0);
-	if (buf == MAP_FAILED) {
-		fail_errno = errno;
-		return NULL;
-	}
-	/* 4 KiB folios only: keep THP away from this range. */
-	if (!huge && madvise(buf, LEN, MADV_NOHUGEPAGE)) {
-		fail_errno = errno;
-		munmap(buf, LEN);
-		return NULL;
-	}
-	for (off = 0; off < LEN; off += SZ_4K)
-		buf[off] = 1;
-	return buf;
-}
-
-/*
- * A memfd of LEN bytes in *@mfd, on shmem in 4 KiB pages or on hugetlbfs in
- * 2 MiB ones, and its MAP_SHARED view, every page touched through the view:
- * neither way of mapping it then allocates a page.
- */
-static void *get_memfd(int huge, int *mfd)
-{
-	unsigned long off;
-	char *buf;
-
-	*mfd = memfd_create("bench", huge ? MFD_HUGETLB | MFD_HUGE_2MB : 0);
-	if (*mfd < 0) {
-		fail_errno = errno;
-		return NULL;
-	}
-	buf = MAP_FAILED;
-	if (ftruncate(*mfd, LEN))
-		goto fail;
-	buf = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, *mfd, 0);
-	if (buf == MAP_FAILED)
-		goto fail;
-	/* 4 KiB folios only: no shmem THP behind this view either. */
-	if (!huge && madvise(buf, LEN, MADV_NOHUGEPAGE))
-		goto fail;
-	for (off = 0; off < LEN; off += SZ_4K)
-		buf[off] = 1;
-	return buf;
-fail:
-	fail_errno = errno;
-	if (buf != MAP_FAILED)
-		munmap(buf, LEN);
-	close(*mfd);
-	*mfd = -1;
-	return NULL;
+	bench_line(name, pin_ns, unpin_ns, kmem, len);
 }
 
 /* Upstream 6.12 has no IOMMU_IOAS_MAP_FILE: its ioctl answers ENOTTY. */
@@ -505,44 +480,215 @@ static int probe_map_file(void)
 	return rc;
 }
 
+static void *memory_for(enum mem mem)
+{
+	void *buf = get_memory(mem, len);
+
+	if (buf)
+		printf("# mem: %s, %lu MiB: %ld physical runs\n", mem_name[mem],
+		       len / SZ_1M, phys_runs(buf, len));
+	if (buf && mem == MEM_THP)
+		printf("# thp: %d%% of the %lu MiB in THP\n",
+		       thp_percent(buf, len), len / SZ_1M);
+	return buf;
+}
+
+/*
+ * The stall case. One thread maps 1 GiB of 4 KiB pages into an IOAS with
+ * a mock domain; meanwhile the other, once the big map pins, times a 4 KiB
+ * IOAS_MAP and its unmap, an IOAS_IOVA_RANGES and an access pin and unpin
+ * of one page on the same IOAS. Printed: the big map's ns, and each small
+ * call's ns as per mille of it (a kernel that holds the IOAS locked for
+ * the whole map puts them near 1000).
+ */
+struct stall {
+	int fd;
+	uint32_t ioas;
+	void *buf;
+	uint64_t ns;
+	int rc, done;
+};
+
+static void *stall_map(void *arg)
+{
+	struct stall *st = arg;
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | RW,
+		.ioas_id = st->ioas,
+		.user_va = (uintptr_t)st->buf,
+		.length = SZ_1G,
+		.iova = IOVA + 256 * SZ_1M,
+	};
+	uint64_t t0 = now_ns();
+
+	st->rc = ioctl(st->fd, IOMMU_IOAS_MAP, &cmd) ? errno : 0;
+	st->ns = now_ns() - t0;
+	__atomic_store_n(&st->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static long vm_pin_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+static void run_stall(void)
+{
+	struct iommu_iova_range ranges[8];
+	struct iommu_ioas_iova_ranges r = {
+		.size = sizeof(r),
+		.allowed_iovas = (uintptr_t)ranges,
+	};
+	uint64_t t0, small[5], iova = IOVA;
+	struct stall st = { 0 };
+	struct iommu_test_cmd cmd;
+	pthread_t thread;
+	int afd = -1, fail = 1;
+	long pin0;
+	void *page;
+
+	page = get_memory(MEM_4K, SZ_4K);
+	st.buf = get_memory(MEM_4K, SZ_1G);
+	st.fd = open("/dev/iommu", O_RDWR);
+	if (!page || !st.buf || st.fd < 0 || new_ioas(st.fd, &st.ioas) ||
+	    mock_domain(st.fd, st.ioas, NULL, NULL))
+		goto out;
+	r.ioas_id = st.ioas;
+	/* A page for the access to pin, mapped before the big map starts */
+	if (ioas_map_at(st.fd, st.ioas, page, SZ_4K, iova))
+		goto out;
+	test_cmd_init(&cmd, IOMMU_TEST_OP_CREATE_ACCESS, st.ioas);
+	cmd.create_access.flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
+	if (do_ioctl(st.fd, IOMMU_TEST_CMD, &cmd, "TEST_OP_CREATE_ACCESS"))
+		goto out;
+	afd = cmd.create_access.out_access_fd;
+
+	pin0 = vm_pin_kb();
+	if (pthread_create(&thread, NULL, stall_map, &st))
+		goto out;
+	/*
+	 * Start once the big map pins (VmPin grows), or after 20 ms where
+	 * VmPin does not show it; sleep rather than spin, which under
+	 * -icount starves the guest's timers.
+	 */
+	t0 = now_ns();
+	while (vm_pin_kb() == pin0 && now_ns() - t0 < 20000000 &&
+	       !__atomic_load_n(&st.done, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	t0 = now_ns();
+	fail = ioas_map_at(st.fd, st.ioas, page, SZ_4K, iova + SZ_2M);
+	small[0] = now_ns() - t0;
+	t0 = now_ns();
+	fail |= ioctl(st.fd, IOMMU_IOAS_IOVA_RANGES, &r) && errno != EMSGSIZE;
+	small[1] = now_ns() - t0;
+	test_cmd_init(&cmd, IOMMU_TEST_OP_ACCESS_PAGES, afd);
+	cmd.access_pages.iova = iova;
+	cmd.access_pages.length = SZ_4K;
+	t0 = now_ns();
+	fail |= ioctl(st.fd, IOMMU_TEST_CMD, &cmd);
+	small[2] = now_ns() - t0;
+	test_cmd_init(&cmd, IOMMU_TEST_OP_DESTROY_ACCESS_PAGES, afd);
+	cmd.destroy_access_pages.access_pages_id =
+		cmd.access_pages.out_access_pages_id;
+	t0 = now_ns();
+	fail |= ioctl(st.fd, IOMMU_TEST_CMD, &cmd);
+	small[3] = now_ns() - t0;
+	t0 = now_ns();
+	fail |= ioas_unmap_at(st.fd, st.ioas, iova + SZ_2M, SZ_4K);
+	small[4] = now_ns() - t0;
+	if (!__atomic_load_n(&st.done, __ATOMIC_SEQ_CST))
+		printf("# stall: the small calls were done before the big map\n");
+	else
+		printf("# stall: the small calls ended after the big map\n");
+	pthread_join(thread, NULL);
+	fail |= st.rc;
+out:
+	if (fail || !st.ns) {
+		printf("# stall: failed (big map errno %d, errno %d)\n", st.rc,
+		       errno);
+		printf("STALL fail\n");
+	} else {
+		printf("STALL %.0f %.1f %.1f %.1f %.1f %.1f\n", (double)st.ns,
+		       1000.0 * small[0] / st.ns, 1000.0 * small[1] / st.ns,
+		       1000.0 * small[2] / st.ns, 1000.0 * small[3] / st.ns,
+		       1000.0 * small[4] / st.ns);
+	}
+	fflush(stdout);
+	if (afd >= 0)
+		close(afd);
+	if (st.fd >= 0)
+		close(st.fd);
+	if (st.buf)
+		munmap(st.buf, SZ_1G);
+	if (page)
+		munmap(page, SZ_4K);
+}
+
 int main(void)
 {
 	static const enum kind kinds[] = { NODOMAIN, ACCESS, MOCK1, MOCK2,
 					   COPY };
 	/* The memfd cases: one mock domain; a second would only add its fill */
 	static const enum kind memfd_kinds[] = { MOCK1 };
-	static const char *const mems[] = { "4k", "2m" };
+	/* The scaling: the same cases at other sizes */
+	static const enum kind scale_kinds[] = { ACCESS, MOCK1 };
+	static const unsigned long sizes[] = { 64 * SZ_1M, SZ_1G };
 	char va[32], file[32];
-	unsigned int k, m;
+	unsigned int k, m, z;
 	void *buf;
 	int mfd;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("# bench: IOAS_MAP/UNMAP of %lu MiB at IOVA %#lx, median of %d; "
-	       "guest ns per 4 KiB page\n", LEN / SZ_1M, IOVA, REPS);
+	       "guest ns per 4 KiB page\n", len / SZ_1M, IOVA, REPS);
 	have_map_file = probe_map_file();
-	for (m = 0; m < 2; m++) {
-		buf = get_memory(m);
+	for (m = MEM_4K; m <= MEM_THP; m++) {
+		buf = memory_for(m);
 		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
-			run_case(kinds[k], mems[m], buf, -1);
-		run_floor(mems[m], buf);
+			run_case(kinds[k], mem_name[m], buf, -1);
+		run_floor(mem_name[m], buf);
 		if (buf)
-			munmap(buf, LEN);
+			munmap(buf, len);
+		if (m == MEM_THP)
+			break;
 
 		/* One buffer at a time: the guest's hugepages hold one. */
-		buf = get_memfd(m, &mfd);
-		snprintf(va, sizeof(va), "memfd%s_va", mems[m]);
-		snprintf(file, sizeof(file), "memfd%s_file", mems[m]);
+		buf = get_memfd(m == MEM_2M, len, &mfd);
+		snprintf(va, sizeof(va), "memfd%s_va", mem_name[m]);
+		snprintf(file, sizeof(file), "memfd%s_file", mem_name[m]);
 		for (k = 0; k < sizeof(memfd_kinds) / sizeof(memfd_kinds[0]);
 		     k++) {
 			run_case(memfd_kinds[k], va, buf, -1);
 			run_case(memfd_kinds[k], file, buf, mfd);
 		}
 		if (buf) {
-			munmap(buf, LEN);
+			munmap(buf, len);
 			close(mfd);
 		}
 	}
+	for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+		len = sizes[z];
+		for (m = MEM_4K; m <= MEM_THP; m++) {
+			buf = memory_for(m);
+			for (k = 0; k < sizeof(scale_kinds) /
+					sizeof(scale_kinds[0]); k++)
+				run_case(scale_kinds[k], mem_name[m], buf, -1);
+			run_floor(mem_name[m], buf);
+			if (buf)
+				munmap(buf, len);
+		}
+	}
+	run_stall();
 	if (mock2_how)
 		printf("# mock2: second domain by %s\n", mock2_how);
 	return 0;

@@ -4,18 +4,20 @@
  * device (PCI 1234:11e8) behind emulated VT-d, bound to vfio-pci, its VFIO
  * cdev bound to an iommufd context and attached to an IOAS, so that a real
  * intel-iommu domain mirrors the IOAS. Times IOMMU_IOAS_MAP and
- * IOMMU_IOAS_UNMAP of 256 MiB at IOVA 1 GiB over 4 KiB and 2 MiB (hugetlbfs)
- * pages; then, as tools/bench.c does with a mock domain, of a memfd of each
- * page size (shmem, hugetlbfs) mapped both ways: IOMMU_IOAS_MAP of its
- * MAP_SHARED view (vtd_memfd<size>_va), and IOMMU_IOAS_MAP_FILE of the memfd
- * (vtd_memfd<size>_file), or IOMMU_IOAS_MAP of the view again where the
- * kernel has no MAP_FILE (upstream 6.12: ENOTTY).
+ * IOMMU_IOAS_UNMAP of 256 MiB at IOVA 1 GiB over 4 KiB folios, 2 MiB
+ * hugetlbfs pages and THP (MADV_HUGEPAGE); then, as tools/bench.c does with
+ * a mock domain, of a memfd of each page size (shmem, hugetlbfs) mapped
+ * both ways: IOMMU_IOAS_MAP of its MAP_SHARED view (vtd_memfd<size>_va),
+ * and IOMMU_IOAS_MAP_FILE of the memfd (vtd_memfd<size>_file), or
+ * IOMMU_IOAS_MAP of the view again where the kernel has no MAP_FILE
+ * (upstream 6.12: ENOTTY). Then the anonymous cases at 64 MiB and 1 GiB
+ * (vtd_<mem>@64m, vtd_<mem>@1g), for the scaling.
  *
- * Output, read by tools/lab.sh, in the format of tools/bench.c:
- *   BENCH <case> <map ns per 4 KiB page> <unmap ns per 4 KiB page>
- * or "BENCH <case> fail fail" after a "#" comment that says what failed.
+ * Output, read by tools/lab.sh, in the format of tools/bench_util.h, or
+ * "BENCH <case> fail fail" after a "#" comment that says what failed.
  * Each number is the median of REPS map/unmap pairs on one IOAS with the
- * device attached.
+ * device attached; kmem is what the kernel holds while the range is
+ * mapped: the VT-d page tables and our bookkeeping.
  */
 #include <errno.h>
 #include <limits.h>
@@ -32,20 +34,9 @@
 #include <linux/vfio.h>
 
 #include "lab_vfio.h"
+#include "bench_util.h"
 
-#ifndef MAP_HUGE_2MB
-#define MAP_HUGE_2MB (21 << 26)
-#endif
-#ifndef MFD_HUGE_2MB
-#define MFD_HUGE_2MB (21U << 26)
-#endif
-
-#define SZ_4K		4096UL
-#define SZ_1M		(1UL << 20)
-#define LEN		(256 * SZ_1M)	/* bytes mapped per case */
-#define NPAGES		(LEN / SZ_4K)
 #define IOVA		(1024 * SZ_1M)
-#define REPS		3
 #define RW		(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 
 /* The first line of the output */
@@ -61,19 +52,14 @@ static char bdf[NAME_MAX + 1], cdev[PATH_MAX];
 /* Whether the kernel has IOMMU_IOAS_MAP_FILE */
 static int have_map_file;
 
+/* Bytes mapped per case */
+static unsigned long len = 256 * SZ_1M;
+
 static int fail(const char *step, int err)
 {
 	fail_step = step;
 	fail_errno = err;
 	return -1;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 /* ---- the benchmark --------------------------------------------------------- */
@@ -107,7 +93,7 @@ static int setup(int *fd, int *devfd, uint32_t *ioas)
 
 /* @mfd >= 0: map that memfd (@buf is its view) with MAP_FILE, if any. */
 static int map_unmap(int fd, uint32_t ioas, void *buf, int mfd,
-		     uint64_t *map_ns, uint64_t *unmap_ns)
+		     uint64_t *map_ns, uint64_t *unmap_ns, int64_t *kmem)
 {
 	struct iommu_ioas_map_file file = {
 		.size = sizeof(file),
@@ -115,7 +101,7 @@ static int map_unmap(int fd, uint32_t ioas, void *buf, int mfd,
 		.ioas_id = ioas,
 		.fd = mfd,
 		.start = 0,
-		.length = LEN,
+		.length = len,
 		.iova = IOVA,
 	};
 	struct iommu_ioas_map map = {
@@ -123,15 +109,16 @@ static int map_unmap(int fd, uint32_t ioas, void *buf, int mfd,
 		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | RW,
 		.ioas_id = ioas,
 		.user_va = (uintptr_t)buf,
-		.length = LEN,
+		.length = len,
 		.iova = IOVA,
 	};
 	struct iommu_ioas_unmap unmap = {
 		.iova = IOVA,
-		.length = LEN,
+		.length = len,
 		.ioas_id = ioas,
 		.size = sizeof(unmap),
 	};
+	long k0 = kmem_kb(), k;
 	uint64_t t0;
 	int rc;
 
@@ -144,21 +131,16 @@ static int map_unmap(int fd, uint32_t ioas, void *buf, int mfd,
 	if (rc)
 		return fail(mfd >= 0 && have_map_file ? "IOAS_MAP_FILE" :
 			    "IOAS_MAP", errno);
+	k = kmem_kb();
+	*kmem = k0 < 0 || k < 0 ? -1 : (int64_t)(k - k0) * 1024;
 	t0 = now_ns();
 	rc = ioctl(fd, IOMMU_IOAS_UNMAP, &unmap);
 	*unmap_ns = now_ns() - t0;
 	if (rc)
 		return fail("IOAS_UNMAP", errno);
-	if (unmap.length != LEN)
+	if (unmap.length != len)
 		return fail("IOAS_UNMAP (short)", 0);
 	return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static void report_fail(const char *name)
@@ -167,72 +149,6 @@ static void report_fail(const char *name)
 	       strerror(fail_errno));
 	printf("BENCH %s fail fail\n", name);
 	fflush(stdout);
-}
-
-/* 256 MiB, every page touched so IOAS_MAP never faults one in. */
-static void *get_memory(int huge)
-{
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
-	unsigned long off;
-	char *buf;
-
-	if (huge)
-		flags |= MAP_HUGETLB | MAP_HUGE_2MB;
-	buf = mmap(NULL, LEN, PROT_READ | PROT_WRITE, flags, -1, 0);
-	if (buf == MAP_FAILED) {
-		fail("mmap", errno);
-		return NULL;
-	}
-	/* 4 KiB folios only: keep THP away from this range. */
-	if (!huge && madvise(buf, LEN, MADV_NOHUGEPAGE)) {
-		fail("madvise(MADV_NOHUGEPAGE)", errno);
-		munmap(buf, LEN);
-		return NULL;
-	}
-	for (off = 0; off < LEN; off += SZ_4K)
-		buf[off] = 1;
-	return buf;
-}
-
-/*
- * A memfd of LEN bytes in *@mfd, on shmem in 4 KiB pages or on hugetlbfs in
- * 2 MiB ones, and its MAP_SHARED view, every page touched through the view:
- * neither way of mapping it then allocates a page.
- */
-static void *get_memfd(int huge, int *mfd)
-{
-	unsigned long off;
-	char *buf;
-
-	*mfd = memfd_create("bench", huge ? MFD_HUGETLB | MFD_HUGE_2MB : 0);
-	if (*mfd < 0) {
-		fail("memfd_create", errno);
-		return NULL;
-	}
-	buf = MAP_FAILED;
-	if (ftruncate(*mfd, LEN)) {
-		fail("ftruncate", errno);
-		goto fail;
-	}
-	buf = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, *mfd, 0);
-	if (buf == MAP_FAILED) {
-		fail("mmap of the memfd", errno);
-		goto fail;
-	}
-	/* 4 KiB folios only: no shmem THP behind this view either. */
-	if (!huge && madvise(buf, LEN, MADV_NOHUGEPAGE)) {
-		fail("madvise(MADV_NOHUGEPAGE)", errno);
-		goto fail;
-	}
-	for (off = 0; off < LEN; off += SZ_4K)
-		buf[off] = 1;
-	return buf;
-fail:
-	if (buf != MAP_FAILED)
-		munmap(buf, LEN);
-	close(*mfd);
-	*mfd = -1;
-	return NULL;
 }
 
 /* Upstream 6.12 has no IOMMU_IOAS_MAP_FILE: its ioctl answers ENOTTY. */
@@ -257,6 +173,7 @@ static void run_case(const char *name, void *buf, int mfd)
 {
 	uint64_t map_ns[REPS], unmap_ns[REPS];
 	int fd = -1, devfd = -1, rep, rc = -1;
+	int64_t kmem[REPS];
 	uint32_t ioas;
 
 	if (!buf) {
@@ -270,7 +187,7 @@ static void run_case(const char *name, void *buf, int mfd)
 		goto out;
 	for (rep = 0; rep < REPS; rep++)
 		if (map_unmap(fd, ioas, buf, mfd, &map_ns[rep],
-			      &unmap_ns[rep]))
+			      &unmap_ns[rep], &kmem[rep]))
 			goto out;
 	rc = 0;
 out:
@@ -282,47 +199,72 @@ out:
 		report_fail(name);
 		return;
 	}
-	qsort(map_ns, REPS, sizeof(map_ns[0]), cmp_u64);
-	qsort(unmap_ns, REPS, sizeof(unmap_ns[0]), cmp_u64);
-	printf("BENCH %s %.2f %.2f\n", name,
-	       (double)map_ns[REPS / 2] / NPAGES,
-	       (double)unmap_ns[REPS / 2] / NPAGES);
-	fflush(stdout);
+	bench_line(name, map_ns, unmap_ns, kmem, len);
+}
+
+/* Anonymous memory of @mem; reports why there is none. */
+static void *memory_for(enum mem mem)
+{
+	void *buf = get_memory(mem, len);
+
+	if (buf)
+		printf("# vtd: %s, %lu MiB: %ld physical runs\n", mem_name[mem],
+		       len / SZ_1M, phys_runs(buf, len));
+	if (!buf)
+		fail("mmap", mem_errno);
+	else if (mem == MEM_THP)
+		printf("# vtd: %d%% of the %lu MiB in THP\n",
+		       thp_percent(buf, len), len / SZ_1M);
+	return buf;
 }
 
 /*
- * vtd_<size> on anonymous memory, then vtd_memfd<size>_va and _file on one
- * memfd: one 256 MiB buffer at a time, which the guest's hugepages hold.
+ * vtd_<mem> on anonymous memory, then for 4k and 2m vtd_memfd<mem>_va and
+ * _file on one memfd: one buffer at a time, which the guest's hugepages
+ * hold. At other sizes than 256 MiB the anonymous case alone.
  */
-static void run_size(const char *size, int huge, int ready)
+static void run_mem(enum mem mem, int ready)
 {
 	char name[64];
 	void *buf;
 	int mfd = -1;
 
-	buf = ready ? get_memory(huge) : NULL;
-	snprintf(name, sizeof(name), "vtd_%s", size);
+	buf = ready ? memory_for(mem) : NULL;
+	if (len == 256 * SZ_1M)
+		snprintf(name, sizeof(name), "vtd_%s", mem_name[mem]);
+	else if (len >= SZ_1G)
+		snprintf(name, sizeof(name), "vtd_%s@%lug", mem_name[mem],
+			 len / SZ_1G);
+	else
+		snprintf(name, sizeof(name), "vtd_%s@%lum", mem_name[mem],
+			 len / SZ_1M);
 	run_case(name, buf, -1);
 	if (buf)
-		munmap(buf, LEN);
+		munmap(buf, len);
+	if (mem == MEM_THP || len != 256 * SZ_1M)
+		return;
 
-	buf = ready ? get_memfd(huge, &mfd) : NULL;
-	snprintf(name, sizeof(name), "vtd_memfd%s_va", size);
+	buf = ready ? get_memfd(mem == MEM_2M, len, &mfd) : NULL;
+	if (ready && !buf)
+		fail("a memfd", mem_errno);
+	snprintf(name, sizeof(name), "vtd_memfd%s_va", mem_name[mem]);
 	run_case(name, buf, -1);
-	snprintf(name, sizeof(name), "vtd_memfd%s_file", size);
+	snprintf(name, sizeof(name), "vtd_memfd%s_file", mem_name[mem]);
 	run_case(name, buf, mfd);
 	if (buf) {
-		munmap(buf, LEN);
+		munmap(buf, len);
 		close(mfd);
 	}
 }
 
 int main(void)
 {
+	static const unsigned long sizes[] = { 64 * SZ_1M, SZ_1G };
+	unsigned int m, z;
 	int rc, ready = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf(HEADER, LEN / SZ_1M, IOVA, REPS);
+	printf(HEADER, len / SZ_1M, IOVA, REPS);
 	rc = edu_find(bdf, sizeof(bdf));
 	if (rc) {
 		fail("find the edu device (PCI 1234:11e8)", rc);
@@ -342,7 +284,12 @@ int main(void)
 	have_map_file = probe_map_file();
 	ready = 1;
 run:
-	run_size("4k", 0, ready);
-	run_size("2m", 1, ready);
+	for (m = MEM_4K; m <= MEM_THP; m++)
+		run_mem(m, ready);
+	for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+		len = sizes[z];
+		for (m = MEM_4K; m <= MEM_THP; m++)
+			run_mem(m, ready);
+	}
 	return 0;
 }

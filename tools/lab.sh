@@ -45,6 +45,8 @@ need_packages() {
 	if [ -z "${KERNEL_SRC:-}" ] || [ "${NEED_UPSTREAM:-}" ]; then
 		want+=(linux-source-6.12)
 	fi
+	# The benchmark draws its picture with gnuplot.
+	[ -z "${NEED_UPSTREAM:-}" ] || want+=(gnuplot-nox)
 	local missing=() p
 	for p in "${want[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
@@ -191,12 +193,14 @@ QEMU_EXTRA=(-device intel-iommu,intremap=on,caching-mode=on -device edu
 # $1: mode, $2: console log file ("" for interactive). The guest has 160
 # huge pages of 2 MiB and one of 1 GiB, which the hugetlbfs tests use; the
 # 1 GiB one needs a free, aligned gigabyte at boot, hence -m 4G.
+# LAB_HUGEPAGES replaces that part of the command line (the benchmark's
+# 1 GiB cases want 2 MiB pages only).
 boot() {
 	local args=(qemu-system-x86_64 -accel tcg -machine q35,kernel-irqchip=split
 		"${QEMU_EXTRA[@]}"
 		-cpu max -smp 2 -m 4G -nographic -no-reboot
 		-kernel "$BZIMAGE" -initrd "$OUT/initramfs.gz"
-		-append "console=ttyS0 panic=-1 oops=panic loglevel=6 hugepages=160 hugepagesz=1G hugepages=1 ${LAB_CMDLINE:-}")
+		-append "console=ttyS0 panic=-1 oops=panic loglevel=6 ${LAB_HUGEPAGES:-hugepages=160 hugepagesz=1G hugepages=1} ${LAB_CMDLINE:-}")
 	if [ -z "$2" ]; then
 		exec "${args[@]}"
 	fi
@@ -232,6 +236,8 @@ judge() {
 # tools/bench.c; then each kernel boots again with VT-d and the edu device
 # and runs tools/bench_vfio.c. The table compares their BENCH lines.
 UPSTREAM_SRC=$CACHE/linux-upstream
+# Where the table and the picture of the last run go (the README shows them)
+BENCH_RESULTS=${BENCH_RESULTS:-$REPO/tools/bench-results}
 
 # Point the kbuild helpers (configure, overlay, check_objects) at a tree.
 use_tree() {
@@ -283,7 +289,9 @@ build_bench_kernel() {
 	use_tree "$LAB_KSRC" "$LAB_KBUILD"
 }
 
-# The BENCH lines of two console logs side by side.
+# The BENCH lines of two console logs side by side: ns per page, their
+# ratio, the larger spread of each kernel's map and unmap figures, and the
+# kernel memory per GiB mapped of each.
 bench_table() {
 	awk '
 	function ratio(a, b) {
@@ -291,24 +299,98 @@ bench_table() {
 			return sprintf("%.2f", a / b)
 		return "-"
 	}
+	function get(arr, key) { return key in arr ? arr[key] : "-" }
+	function kib(b) { return b ~ /^-?[0-9]+$/ ? sprintf("%.0f", b / 1024) : "-" }
 	FNR == 1 { k++ }
 	/^BENCH / {
 		if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 }
 		map[k, $2] = $3; unmap[k, $2] = $4
+		if (NF >= 7) {
+			spread[k, $2] = sprintf("%.0f", $5 > $6 ? $5 : $6)
+			kmem[k, $2] = $7
+		}
 	}
 	END {
-		fmt = "%-18s %10s %10s %6s   %10s %10s %6s\n"
+		fmt = "%-16s %8s %8s %5s  %8s %8s %5s  %3s %3s  %7s %7s\n"
 		printf fmt, "case", "ours map", "upst map", "ratio",
-			"ours unmap", "upst unmap", "ratio"
+			"ours unm", "upst unm", "ratio", "±o%", "±u%",
+			"KiB/GiB", "upst"
 		for (i = 1; i <= n; i++) {
 			c = order[i]
-			om = (1, c) in map ? map[1, c] : "-"
-			um = (2, c) in map ? map[2, c] : "-"
-			ou = (1, c) in unmap ? unmap[1, c] : "-"
-			uu = (2, c) in unmap ? unmap[2, c] : "-"
-			printf fmt, c, om, um, ratio(om, um), ou, uu, ratio(ou, uu)
+			om = get(map, 1 SUBSEP c); um = get(map, 2 SUBSEP c)
+			ou = get(unmap, 1 SUBSEP c); uu = get(unmap, 2 SUBSEP c)
+			printf fmt, c, om, um, ratio(om, um), ou, uu,
+				ratio(ou, uu), get(spread, 1 SUBSEP c),
+				get(spread, 2 SUBSEP c),
+				kib(get(kmem, 1 SUBSEP c)), kib(get(kmem, 2 SUBSEP c))
 		}
 	}' "$1" "$2"
+}
+
+# The STALL line of each kernel, in words.
+bench_stall() {
+	local which line
+	for which in ours upstream; do
+		line=$(grep -E '^STALL ' "$OUT/bench-$which.all" | tail -1) || true
+		set -- $line
+		if [ "$#" -eq 7 ]; then
+			printf '%s: a 1 GiB map took %s ns; meanwhile, in per mille of it: 4 KiB map %s, IOVA_RANGES %s, access pin %s, unpin %s, 4 KiB unmap %s\n' \
+				"$which" "$2" "$3" "$4" "$5" "$6" "$7"
+		else
+			echo "$which: stall case failed"
+		fi
+	done
+}
+
+# The picture of a table from bench_table: ns per page (map + unmap) of the
+# 256 MiB cases, ours beside upstream, and of the scaling cases against the
+# size mapped. $1: table, $2: PNG to write.
+bench_plot() {
+	local table=$1 png=$2 dir
+	dir=$(mktemp -d)
+	awk 'NR > 1 && $2 ~ /^[0-9.]+$/ && $5 ~ /^[0-9.]+$/ && $1 !~ /@/ &&
+	     $1 !~ /^nodomain/ {
+		up = ($3 ~ /^[0-9.]+$/ && $6 ~ /^[0-9.]+$/) ? $3 + $6 : "NaN"
+		print $1, $2 + $5, up }' "$table" >"$dir/cases"
+	awk 'NR > 1 && $2 ~ /^[0-9.]+$/ && $5 ~ /^[0-9.]+$/ {
+		c = $1; mib = 256
+		if (c ~ /@64m$/) mib = 64
+		if (c ~ /@1g$/) mib = 1024
+		sub(/@.*/, "", c)
+		if (c !~ /^(vtd|access|mock1|floor)_(4k|2m|thp)$/) next
+		up = ($3 ~ /^[0-9.]+$/ && $6 ~ /^[0-9.]+$/) ? $3 + $6 : "NaN"
+		print c, mib, $2 + $5, up }' "$table" | sort -k1,1 -k2n >"$dir/sizes"
+	awk '{ print > (d "/size-" $1) }' d="$dir" "$dir/sizes"
+	{
+		echo "set terminal pngcairo size 1400,1000 font ',10'"
+		echo "set output '$png'"
+		echo "set termoption noenhanced"
+		echo "set multiplot layout 2,1"
+		echo "set title 'make bench: guest ns per 4 KiB page, map + unmap, 256 MiB (log scale)'"
+		echo "set style data histograms; set style histogram clustered gap 1"
+		echo "set style fill solid 0.8 border -1; set logscale y; set grid ytics"
+		echo "set xtics rotate by -45 scale 0; set key top left"
+		echo "plot '$dir/cases' using 2:xtic(1) title 'ours', '' using 3 title 'upstream 6.12'"
+		echo "unset logscale y; set style data linespoints; set logscale x 2; set logscale y"
+		echo "set xtics (64, 256, 1024) rotate by 0; set xlabel 'MiB mapped'; set key outside right"
+		echo "set title 'Scaling: ns per 4 KiB page, map + unmap, against the size (solid: ours, dashed: upstream)'"
+		printf "plot "
+		local n=0 f c
+		for f in "$dir"/size-*; do
+			c=${f##*/size-}
+			n=$((n + 1))
+			[ $n -eq 1 ] || printf ", "
+			printf "'%s' using 2:3 title '%s' lw 2 lc %d" "$f" "$c" "$n"
+			# The floor has no upstream figures.
+			[ "${c#floor}" != "$c" ] ||
+				printf ", '' using 2:4 title '%s upstream' dt 2 lc %d" \
+					"$c" "$n"
+		done
+		echo
+		echo "unset multiplot"
+	} >"$dir/plot.gp"
+	gnuplot "$dir/plot.gp" && say "picture: $png"
+	rm -rf "$dir"
 }
 
 bench() {
@@ -327,7 +409,8 @@ bench() {
 			say "booting the $which kernel"
 			build_initramfs bench
 			QEMU_EXTRA=(-icount shift=0,sleep=off)
-			boot bench "$OUT/console-bench-$which.log"
+			LAB_HUGEPAGES=hugepages=640 \
+				boot bench "$OUT/console-bench-$which.log"
 		fi
 		# The same kernel again, with VT-d translating the edu's DMA.
 		if [[ " $boots " == *" vtd "* ]]; then
@@ -335,21 +418,30 @@ bench() {
 			build_initramfs bench-vtd
 			QEMU_EXTRA=(-device intel-iommu,intremap=on,caching-mode=on
 				-device edu -icount shift=0,sleep=off)
-			boot bench-vtd "$OUT/console-bench-vtd-$which.log"
+			LAB_HUGEPAGES=hugepages=640 \
+				boot bench-vtd "$OUT/console-bench-vtd-$which.log"
 		fi
 	done
 	for which in ours upstream; do
 		cat "$OUT/console-bench-$which.log" \
 		    "$OUT/console-bench-vtd-$which.log" >"$OUT/bench-$which.all"
 	done
-	echo
-	echo "Guest ns per 4 KiB page (-icount shift=0: 1 ns = 1 instruction)," \
-	     "256 MiB per case, median of 3; ratio = ours / upstream."
-	bench_table "$OUT/bench-ours.all" "$OUT/bench-upstream.all"
+	mkdir -p "$BENCH_RESULTS"
+	{
+		echo "Guest ns per 4 KiB page (-icount shift=0: 1 ns = 1 instruction)," \
+		     "256 MiB per case unless @size, median of 3; ratio = ours / upstream;"
+		echo "±: spread of the 3 (max - min over median, %); KiB/GiB: kernel memory" \
+		     "held per GiB mapped (slab + vmalloc + IOMMU page tables)."
+		bench_table "$OUT/bench-ours.all" "$OUT/bench-upstream.all"
+		echo
+		bench_stall
+	} | tee "$BENCH_RESULTS/table.txt"
+	bench_plot "$BENCH_RESULTS/table.txt" "$BENCH_RESULTS/bench.png" ||
+		say "no picture (gnuplot failed)"
 	for which in ours upstream; do
 		for log in "$OUT/console-bench-$which.log" \
 			   "$OUT/console-bench-vtd-$which.log"; do
-			grep -E '^# (nodomain|access|mock|copy|vtd)' "$log" |
+			grep -E '^# (nodomain|access|mock|copy|vtd|thp|stall|floor|mem)' "$log" |
 				sed "s/^/$which: /" || true
 			grep -E '^LAB: FAIL' "$log" | sed "s/^/$which: /" || true
 			if grep -q '^LAB: done' "$log"; then
@@ -366,7 +458,11 @@ bench() {
 	pieces through a test access; mock1/mock2 = IOAS_MAP/UNMAP with one or two
 	mock domains attached; copy = IOAS_COPY from an IOAS with a mock domain
 	into a second one with a mock domain, and IOAS_UNMAP of the copy. _4k:
-	anonymous memory in 4 KiB folios, _2m: 2 MiB hugetlbfs pages.
+	anonymous memory in 4 KiB folios, _2m: 2 MiB hugetlbfs pages, _thp:
+	anonymous memory with MADV_HUGEPAGE (the share THP backs is logged).
+	floor = pinning alone (ours only): long-term GUP and unpin of the range
+	in a domain fill's chunks, by IOMMU_TEST_OP_LAB_GUP_FLOOR.
+	@64m, @1g: the same case at that size, for the scaling.
 	vtd = the edu device behind emulated VT-d through vfio-pci: a real
 	intel-iommu domain (IOAS_MAP/UNMAP at IOVA 1 GiB, a boot of its own).
 	memfd4k/memfd2m = a shmem (4 KiB pages) or hugetlbfs (2 MiB) memfd,
