@@ -823,12 +823,24 @@ static void iopt_area_unfill_range(struct iopt_area *area,
 {
 	struct iopt_pages *pages = area->pages;
 	unsigned long index, clast, pos, gap_last, n, i, unpinned = 0;
+	unsigned long held = first;	/* chunks from here on are held */
 	struct iommu_domain *domain;
 	struct page *run, *page;
 	unsigned long d;
 
 	for (index = first; index <= last; index = clast + 1) {
 		clast = iopt_chunk_last(pages, index, last);
+		/*
+		 * Chunks whose pages other users hold need neither a read back
+		 * nor an unpin: they leave the domains together, in one call.
+		 */
+		pos = index;
+		if (!iopt_pages_gap(pages, pos, clast, &pos, &gap_last))
+			continue;
+		if (held != index)
+			xa_for_each(&iopt->domains, d, domain)
+				iopt_area_unmap(area, domain, held, index - 1);
+		held = clast + 1;
 		run = NULL;
 		if (area->contig &&
 		    test_bit(iopt_area_chunk(area, index), area->contig))
@@ -867,6 +879,9 @@ static void iopt_area_unfill_range(struct iopt_area *area,
 		iopt_unpin_pages(pages, batch, n);
 		unpinned += n;
 	}
+	if (held <= last)
+		xa_for_each(&iopt->domains, d, domain)
+			iopt_area_unmap(area, domain, held, last);
 	/* The charge goes back once, for the whole range. */
 	if (unpinned)
 		iopt_pages_uncharge(pages, unpinned);
@@ -924,8 +939,11 @@ int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt)
 		}
 		if (!rc && contig && runs == 1)
 			__set_bit(iopt_area_chunk(area, index), contig);
-		if (!rc)
+		if (!rc) {
+			/* A big map must not keep its CPU from others' work */
+			cond_resched();
 			continue;
+		}
 		/* Take the chunk back out of the domains before @domain. */
 		failed = domain;
 		xa_for_each(&iopt->domains, d, domain) {
@@ -1020,6 +1038,7 @@ int iopt_area_fill_domain(struct iopt_area *area, struct iommu_domain *domain,
 		if (rc && index != area->first_index)
 			iopt_area_unmap(area, domain, area->first_index,
 					index - 1);
+		cond_resched();
 	}
 	mutex_unlock(&pages->mutex);
 	kfree(sgl);
