@@ -4,7 +4,8 @@
  * IOMMU_IOAS_UNMAP of 256 MiB take with nothing, an in-kernel access, one or
  * two mock domains behind the IOAS, and how long IOMMU_IOAS_COPY of such a
  * range into a second IOAS takes, over 4 KiB folios, 2 MiB hugetlbfs pages
- * and THP (MADV_HUGEPAGE). Then, with one mock domain, a memfd of either
+ * THP (MADV_HUGEPAGE) and 4 KiB folios in no physical order (_frag). Then,
+ * with one mock domain, a memfd of either
  * page size (shmem or hugetlbfs) mapped both ways: IOMMU_IOAS_MAP of its
  * MAP_SHARED view (_va), and IOMMU_IOAS_MAP_FILE of the memfd itself
  * (_file). A kernel without IOMMU_IOAS_MAP_FILE (upstream 6.12: ENOTTY)
@@ -652,15 +653,15 @@ int main(void)
 	printf("# bench: IOAS_MAP/UNMAP of %lu MiB at IOVA %#lx, median of %d; "
 	       "guest ns per 4 KiB page\n", len / SZ_1M, IOVA, REPS);
 	have_map_file = probe_map_file();
-	for (m = MEM_4K; m <= MEM_THP; m++) {
+	for (m = MEM_4K; m <= MEM_FRAG; m++) {
 		buf = memory_for(m);
 		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
 			run_case(kinds[k], mem_name[m], buf, -1);
 		run_floor(mem_name[m], buf);
 		if (buf)
 			munmap(buf, len);
-		if (m == MEM_THP)
-			break;
+		if (m >= MEM_THP)
+			continue;
 
 		/* One buffer at a time: the guest's hugepages hold one. */
 		buf = get_memfd(m == MEM_2M, len, &mfd);
@@ -678,7 +679,7 @@ int main(void)
 	}
 	for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
 		len = sizes[z];
-		for (m = MEM_4K; m <= MEM_THP; m++) {
+		for (m = MEM_4K; m <= MEM_FRAG; m++) {
 			buf = memory_for(m);
 			for (k = 0; k < sizeof(scale_kinds) /
 					sizeof(scale_kinds[0]); k++)

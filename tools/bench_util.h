@@ -34,11 +34,17 @@
 #define SZ_1G		(1UL << 30)
 #define REPS		3
 
-/* How the memory under a case is made */
-enum mem { MEM_4K, MEM_2M, MEM_THP };
+/*
+ * How the memory under a case is made. MEM_FRAG is MEM_4K faulted in out
+ * of order, so that no two pages that follow each other in the buffer
+ * follow each other in physical memory: the IOMMU gets one run per page,
+ * as after long uptime, in either kernel.
+ */
+enum mem { MEM_4K, MEM_2M, MEM_THP, MEM_FRAG };
 
 static const char *const mem_name[] = {
 	[MEM_4K] = "4k", [MEM_2M] = "2m", [MEM_THP] = "thp",
+	[MEM_FRAG] = "frag",
 };
 
 /* errno of the last failure to make memory */
@@ -130,8 +136,9 @@ static inline void bench_line(const char *name, uint64_t *map_ns,
 
 /*
  * @len bytes of anonymous memory, every page touched so that mapping it
- * never faults one in: 4 KiB folios only, 2 MiB hugetlbfs pages, or THP
- * (MADV_HUGEPAGE, 2 MiB aligned). NULL with mem_errno set if not.
+ * never faults one in: 4 KiB folios only (in order, or as MEM_FRAG), 2 MiB
+ * hugetlbfs pages, or THP (MADV_HUGEPAGE, 2 MiB aligned). NULL with
+ * mem_errno set if not.
  */
 static inline void *get_memory(enum mem mem, unsigned long len)
 {
@@ -154,14 +161,21 @@ static inline void *get_memory(enum mem mem, unsigned long len)
 			munmap(raw, buf - raw);
 		munmap(buf + len, raw + pad - buf);
 	}
-	if ((mem == MEM_4K && madvise(buf, len, MADV_NOHUGEPAGE)) ||
+	if (((mem == MEM_4K || mem == MEM_FRAG) &&
+	     madvise(buf, len, MADV_NOHUGEPAGE)) ||
 	    (mem == MEM_THP && madvise(buf, len, MADV_HUGEPAGE))) {
 		mem_errno = errno;
 		munmap(buf, len);
 		return NULL;
 	}
+	/*
+	 * MEM_FRAG touches page 3 * i (mod the page count, a power of two)
+	 * i-th: neighbours in the buffer are faulted in far apart in time,
+	 * so whatever order the allocator hands pages out in, they are not
+	 * physical neighbours.
+	 */
 	for (off = 0; off < len; off += SZ_4K)
-		buf[off] = 1;
+		buf[mem == MEM_FRAG ? (off * 3) % len : off] = 1;
 	return buf;
 }
 

@@ -5,13 +5,17 @@
  * cdev bound to an iommufd context and attached to an IOAS, so that a real
  * intel-iommu domain mirrors the IOAS. Times IOMMU_IOAS_MAP and
  * IOMMU_IOAS_UNMAP of 256 MiB at IOVA 1 GiB over 4 KiB folios, 2 MiB
- * hugetlbfs pages and THP (MADV_HUGEPAGE); then, as tools/bench.c does with
+ * hugetlbfs pages, THP (MADV_HUGEPAGE) and 4 KiB folios in no physical
+ * order (vtd_frag); then, as tools/bench.c does with
  * a mock domain, of a memfd of each page size (shmem, hugetlbfs) mapped
  * both ways: IOMMU_IOAS_MAP of its MAP_SHARED view (vtd_memfd<size>_va),
  * and IOMMU_IOAS_MAP_FILE of the memfd (vtd_memfd<size>_file), or
  * IOMMU_IOAS_MAP of the view again where the kernel has no MAP_FILE
  * (upstream 6.12: ENOTTY). Then the anonymous cases at 64 MiB and 1 GiB
- * (vtd_<mem>@64m, vtd_<mem>@1g), for the scaling.
+ * (vtd_<mem>@64m, vtd_<mem>@1g), for the scaling. With a second edu device
+ * (its own IOMMU group, so a domain of its own), vtd_copy_<mem>:
+ * IOMMU_IOAS_COPY of the 256 MiB from the first device's IOAS into the
+ * second's, and IOMMU_IOAS_UNMAP of the copy.
  *
  * Output, read by tools/lab.sh, in the format of tools/bench_util.h, or
  * "BENCH <case> fail fail" after a "#" comment that says what failed.
@@ -48,6 +52,9 @@ static const char *fail_step;
 static int fail_errno;
 
 static char bdf[NAME_MAX + 1], cdev[PATH_MAX];
+
+/* A second edu device, for the copy cases; "" if there is none */
+static char bdf2[NAME_MAX + 1], cdev2[PATH_MAX];
 
 /* Whether the kernel has IOMMU_IOAS_MAP_FILE */
 static int have_map_file;
@@ -202,6 +209,121 @@ out:
 	bench_line(name, map_ns, unmap_ns, kmem, len);
 }
 
+/*
+ * The copy case: the first device on one IOAS with @buf mapped, the
+ * second on another; REPS copies of the range into the second and their
+ * unmaps, the kernel memory of each copy measured.
+ */
+static void run_copy(const char *name, void *buf)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	uint64_t copy_ns[REPS], unmap_ns[REPS], t0;
+	int fd = -1, devfd = -1, devfd2 = -1, rep, rc = -1;
+	struct iommu_ioas_copy copy = {
+		.size = sizeof(copy),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | RW,
+		.length = len,
+		.dst_iova = IOVA,
+		.src_iova = IOVA,
+	};
+	struct iommu_ioas_unmap unmap = {
+		.size = sizeof(unmap),
+		.iova = IOVA,
+		.length = len,
+	};
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | RW,
+		.user_va = (uintptr_t)buf,
+		.length = len,
+		.iova = IOVA,
+	};
+	int64_t kmem[REPS];
+	uint32_t ioas, pt;
+	long k0, k;
+
+	if (!buf || !bdf2[0]) {
+		if (!bdf2[0])
+			fail("find a second edu device", ENODEV);
+		report_fail(name);
+		return;
+	}
+	if (setup(&fd, &devfd, &ioas))
+		goto out;
+	map.ioas_id = ioas;
+	if (ioctl(fd, IOMMU_IOAS_MAP, &map)) {
+		fail("IOAS_MAP", errno);
+		goto out;
+	}
+	if (ioctl(fd, IOMMU_IOAS_ALLOC, &alloc)) {
+		fail("IOAS_ALLOC", errno);
+		goto out;
+	}
+	devfd2 = open(cdev2, O_RDWR);
+	if (devfd2 < 0) {
+		fail("open the second VFIO cdev", errno);
+		goto out;
+	}
+	rc = vfio_bind(devfd2, fd, NULL);
+	pt = alloc.out_ioas_id;
+	if (rc || (rc = vfio_attach(devfd2, &pt))) {
+		fail("bind and attach the second device", rc);
+		rc = -1;
+		goto out;
+	}
+	rc = -1;
+	copy.src_ioas_id = ioas;
+	copy.dst_ioas_id = alloc.out_ioas_id;
+	unmap.ioas_id = alloc.out_ioas_id;
+	for (rep = 0; rep < REPS; rep++) {
+		k0 = kmem_kb();
+		t0 = now_ns();
+		if (ioctl(fd, IOMMU_IOAS_COPY, &copy)) {
+			fail("IOAS_COPY", errno);
+			goto out;
+		}
+		copy_ns[rep] = now_ns() - t0;
+		k = kmem_kb();
+		kmem[rep] = k0 < 0 || k < 0 ? -1 : (int64_t)(k - k0) * 1024;
+		t0 = now_ns();
+		if (ioctl(fd, IOMMU_IOAS_UNMAP, &unmap)) {
+			fail("IOAS_UNMAP of the copy", errno);
+			goto out;
+		}
+		unmap_ns[rep] = now_ns() - t0;
+	}
+	rc = 0;
+out:
+	if (devfd2 >= 0)
+		close(devfd2);
+	if (devfd >= 0)
+		close(devfd);
+	if (fd >= 0)
+		close(fd);
+	if (rc)
+		report_fail(name);
+	else
+		bench_line(name, copy_ns, unmap_ns, kmem, len);
+}
+
+/* The VFIO cdev of an edu device other than the first, in cdev2 */
+static void find_second(void)
+{
+	char bdfs[EDU_MAX][BDF_LEN];
+	int i, n = edu_list(bdfs);
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(bdfs[i], bdf))
+			continue;
+		if (bind_vfio_pci(bdfs[i]) ||
+		    cdev_path(bdfs[i], cdev2, sizeof(cdev2)))
+			continue;
+		snprintf(bdf2, sizeof(bdf2), "%s", bdfs[i]);
+		printf("# vtd: second edu at %s, %s\n", bdf2, cdev2);
+		return;
+	}
+}
+
 /* Anonymous memory of @mem; reports why there is none. */
 static void *memory_for(enum mem mem)
 {
@@ -239,9 +361,13 @@ static void run_mem(enum mem mem, int ready)
 		snprintf(name, sizeof(name), "vtd_%s@%lum", mem_name[mem],
 			 len / SZ_1M);
 	run_case(name, buf, -1);
+	if (len == 256 * SZ_1M) {
+		snprintf(name, sizeof(name), "vtd_copy_%s", mem_name[mem]);
+		run_copy(name, buf);
+	}
 	if (buf)
 		munmap(buf, len);
-	if (mem == MEM_THP || len != 256 * SZ_1M)
+	if (mem >= MEM_THP || len != 256 * SZ_1M)
 		return;
 
 	buf = ready ? get_memfd(mem == MEM_2M, len, &mfd) : NULL;
@@ -282,13 +408,14 @@ int main(void)
 	}
 	printf("# vtd: edu at %s, %s\n", bdf, cdev);
 	have_map_file = probe_map_file();
+	find_second();
 	ready = 1;
 run:
-	for (m = MEM_4K; m <= MEM_THP; m++)
+	for (m = MEM_4K; m <= MEM_FRAG; m++)
 		run_mem(m, ready);
 	for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
 		len = sizes[z];
-		for (m = MEM_4K; m <= MEM_THP; m++)
+		for (m = MEM_4K; m <= MEM_FRAG; m++)
 			run_mem(m, ready);
 	}
 	return 0;

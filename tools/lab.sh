@@ -357,7 +357,7 @@ bench_plot() {
 		if (c ~ /@64m$/) mib = 64
 		if (c ~ /@1g$/) mib = 1024
 		sub(/@.*/, "", c)
-		if (c !~ /^(vtd|access|mock1|floor)_(4k|2m|thp)$/) next
+		if (c !~ /^(vtd|access|mock1|floor)_(4k|2m|thp|frag)$/) next
 		up = ($3 ~ /^[0-9.]+$/ && $6 ~ /^[0-9.]+$/) ? $3 + $6 : "NaN"
 		print c, mib, $2 + $5, up }' "$table" | sort -k1,1 -k2n >"$dir/sizes"
 	awk '{ print > (d "/size-" $1) }' d="$dir" "$dir/sizes"
@@ -417,7 +417,7 @@ bench() {
 			say "booting the $which kernel with VT-d and the edu device"
 			build_initramfs bench-vtd
 			QEMU_EXTRA=(-device intel-iommu,intremap=on,caching-mode=on
-				-device edu -icount shift=0,sleep=off)
+				-device edu -device edu -icount shift=0,sleep=off)
 			LAB_HUGEPAGES=hugepages=640 \
 				boot bench-vtd "$OUT/console-bench-vtd-$which.log"
 		fi
@@ -462,6 +462,12 @@ bench() {
 	anonymous memory with MADV_HUGEPAGE (the share THP backs is logged).
 	floor = pinning alone (ours only): long-term GUP and unpin of the range
 	in a domain fill's chunks, by IOMMU_TEST_OP_LAB_GUP_FLOOR.
+	_frag: 4 KiB folios faulted in out of order, so that no two neighbours
+	are physically adjacent (one IOMMU run per page); _4k memory of a fresh
+	guest is a few long physical runs, how few depends on the boot (the
+	"physical runs" lines of each kernel say).
+	vtd_copy = IOAS_COPY from the first edu's IOAS (VT-d domain) into a
+	second edu's (a second VT-d domain), and IOAS_UNMAP of the copy.
 	@64m, @1g: the same case at that size, for the scaling.
 	vtd = the edu device behind emulated VT-d through vfio-pci: a real
 	intel-iommu domain (IOAS_MAP/UNMAP at IOVA 1 GiB, a boot of its own).
