@@ -127,7 +127,7 @@ static inline void bench_line(const char *name, uint64_t *map_ns,
 	if (known) {
 		qsort(kmem, REPS, sizeof(*kmem), cmp_i64);
 		k = kmem[REPS / 2];
-		printf(" %.0f\n", (double)k * 1024 * ((double)SZ_1G / len));
+		printf(" %.0f\n", (double)k * ((double)SZ_1G / len));
 	} else {
 		printf(" -\n");
 	}
