@@ -59,6 +59,12 @@ struct iopt_area {
 	 * May be NULL; under pages->mutex.
 	 */
 	unsigned long *contig;
+	/*
+	 * While filled with a @contig bitmap: the page at each index of the
+	 * chunks that are not one run, from first_index on, so that they need
+	 * no read back either. May be NULL; under pages->mutex.
+	 */
+	struct page **held;
 	struct iopt_pages *pages;
 	/* The slice: pages [first_index, last_index], from byte page_offset */
 	unsigned long first_index;

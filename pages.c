@@ -517,6 +517,20 @@ static unsigned long iopt_area_chunk(struct iopt_area *area,
 }
 
 /*
+ * The page at @index of a filled @area: from @held if it has it, else
+ * read back from @domain.
+ */
+static struct page *iopt_area_page(struct iopt_area *area,
+				   struct iommu_domain *domain,
+				   unsigned long index)
+{
+	if (area->held &&
+	    !test_bit(iopt_area_chunk(area, index), area->contig))
+		return area->held[index - area->first_index];
+	return iopt_area_read_page(area, domain, index);
+}
+
+/*
  * The pages [index, clast] (one chunk) of a filled @area into @batch, read
  * back from @domain: the first one only when the chunk is one run.
  */
@@ -536,7 +550,7 @@ static void iopt_area_read_chunk(struct iopt_area *area,
 		return;
 	}
 	for (i = index; i <= clast; i++)
-		batch[i - index] = iopt_area_read_page(area, domain, i);
+		batch[i - index] = iopt_area_page(area, domain, i);
 }
 
 /* Unmap the IOVA of pages [first, last] of @area from @domain. */
@@ -869,8 +883,7 @@ static void iopt_area_unfill_range(struct iopt_area *area,
 		     pos = gap_last + 1) {
 			for (i = pos; i <= gap_last; i++)
 				batch[n++] = run ? nth_page(run, i - index) :
-					     iopt_area_read_page(area, storage,
-								 i);
+					     iopt_area_page(area, storage, i);
 			if (gap_last == clast)
 				break;
 		}
@@ -899,9 +912,10 @@ int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt)
 	struct iopt_pages *pages = area->pages;
 	struct iommu_domain *domain, *failed, *storage = NULL;
 	unsigned long index, clast, d, nchunks, *contig, prepaid;
+	struct page **batch, **held = NULL;
 	struct scatterlist *sgl;
+	bool tried = false;
 	unsigned int runs;
-	struct page **batch;
 	int rc = 0;
 
 	batch = kmalloc_array(IOPT_CHUNK, sizeof(*batch), GFP_KERNEL);
@@ -939,6 +953,20 @@ int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt)
 		}
 		if (!rc && contig && runs == 1)
 			__set_bit(iopt_area_chunk(area, index), contig);
+		/*
+		 * Keep the pages of a chunk of several runs, from the first
+		 * such chunk on: one kvmalloc, tried once.
+		 */
+		if (!rc && contig && runs != 1 && !held && !tried) {
+			tried = true;
+			held = kvmalloc_array(area->last_index -
+						      area->first_index + 1,
+					      sizeof(*held),
+					      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		}
+		if (!rc && held && runs != 1)
+			memcpy(held + (index - area->first_index), batch,
+			       (clast - index + 1) * sizeof(*batch));
 		if (!rc) {
 			/* A big map must not keep its CPU from others' work */
 			cond_resched();
@@ -957,13 +985,17 @@ int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt)
 	if (rc) {
 		/* What was mapped is unmapped as it was mapped. */
 		area->contig = contig;
+		area->held = held;
 		if (index != area->first_index)
 			iopt_area_unfill_range(area, iopt, storage, batch,
 					       area->first_index, index - 1);
 		area->contig = NULL;
+		area->held = NULL;
 		bitmap_free(contig);
+		kvfree(held);
 	} else {
 		area->contig = contig;
+		area->held = held;
 		area->storage_domain = storage;
 		area->pages_node.start = area->first_index;
 		area->pages_node.last = area->last_index;
@@ -1001,6 +1033,8 @@ void iopt_area_unfill_domains(struct iopt_area *area, struct io_pagetable *iopt)
 		area->storage_domain = NULL;
 		bitmap_free(area->contig);
 		area->contig = NULL;
+		kvfree(area->held);
+		area->held = NULL;
 	}
 	mutex_unlock(&pages->mutex);
 }
@@ -1285,7 +1319,7 @@ static struct page *iopt_pages_held_page(struct iopt_pages *pages,
 	area = iopt_pages_domain_user(pages, index, NULL);
 	if (!area)
 		return NULL;
-	return iopt_area_read_page(area, area->storage_domain, index);
+	return iopt_area_page(area, area->storage_domain, index);
 }
 
 /**
