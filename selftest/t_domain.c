@@ -1602,6 +1602,57 @@ TEST_F(mdom, huge_iova_domain_small_pages)
 	EXPECT_EQ(0, obj_destroy(self->fd, self->ioas));
 }
 
+/*
+ * Memory faulted in out of order is no physical run: its area keeps the
+ * pages of such chunks itself. A copy into a second domain, an access pin
+ * and the unmaps must find exactly the pages the first domain maps.
+ */
+TEST_F(mdom, scattered_pages_copied_pinned_unmapped)
+{
+	size_t len = 4 * MIB, n = len / PG, i;
+	uint32_t other, pin_id;
+	struct mdev a, b;
+	unsigned char *m;
+	long pin0 = pinned_kb();
+	int afd;
+
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	ASSERT_EQ(0, madvise(m, len, MADV_NOHUGEPAGE));
+	/* Page 3i (mod n) i-th: no two neighbours are faulted in together */
+	for (i = 0; i < n; i++)
+		m[(i * 3 % n) * PG] = (unsigned char)i;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &other));
+	ASSERT_EQ(0, dev_add(self->fd, self->ioas, 0, &a));
+	ASSERT_EQ(0, dev_add(self->fd, other, 0, &b));
+	ASSERT_EQ(0, map_at(self->fd, self->ioas, m, len, AT(16)));
+	ASSERT_EQ(0, copy_at(self->fd, other, AT(64), self->ioas, AT(16), len));
+	EXPECT_EQ(0, dom_has(self->fd, a.hwpt, AT(16), len, m));
+	EXPECT_EQ(0, dom_has(self->fd, b.hwpt, AT(64), len, m));
+	EXPECT_EQ(pin0 + KB(len), pinned_kb());
+
+	/* The pin compares each page it got with the user's own. */
+	ASSERT_EQ(0, acc_new(self->fd, other, &afd));
+	ASSERT_EQ(0, acc_pin(self->fd, afd, AT(64) + 3 * PG, len - 5 * PG,
+			     m + 3 * PG, &pin_id));
+	EXPECT_EQ(0, check_refs(self->fd, m, len, 1));
+
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, AT(16), len, NULL));
+	EXPECT_EQ(0, check_refs(self->fd, m, len, 1));
+	EXPECT_EQ(0, acc_unpin(self->fd, afd, pin_id));
+	close(afd);
+	ASSERT_EQ(0, ioas_unmap(self->fd, other, AT(64), len, NULL));
+	EXPECT_EQ(pin0, pinned_kb());
+	EXPECT_EQ(0, check_refs(self->fd, m, len, 0));
+
+	ASSERT_EQ(0, obj_destroy(self->fd, a.stdev));
+	ASSERT_EQ(0, obj_destroy(self->fd, b.stdev));
+	EXPECT_EQ(0, obj_destroy(self->fd, other));
+	munmap(m, len);
+}
+
 /* ---- a big map does not stall the rest of the IOAS ---------------------- */
 
 struct big_map {
