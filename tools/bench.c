@@ -385,18 +385,6 @@ out:
 	return rc;
 }
 
-/* "<what>_<mem>", and "@64m" or "@1g" after it when len is not 256 MiB */
-static void case_name(char *name, size_t size, const char *what,
-		      const char *mem)
-{
-	if (len == 256 * SZ_1M)
-		snprintf(name, size, "%s_%s", what, mem);
-	else if (len >= SZ_1G)
-		snprintf(name, size, "%s_%s@%lug", what, mem, len / SZ_1G);
-	else
-		snprintf(name, size, "%s_%s@%lum", what, mem, len / SZ_1M);
-}
-
 /* @mfd >= 0: map that memfd with IOAS_MAP_FILE rather than @buf, its view. */
 static void run_case(enum kind kind, const char *mem, void *buf, int mfd)
 {
@@ -405,7 +393,7 @@ static void run_case(enum kind kind, const char *mem, void *buf, int mfd)
 	char name[64];
 	int rep;
 
-	case_name(name, sizeof(name), kind_name[kind], mem);
+	case_name(name, sizeof(name), kind_name[kind], mem, len);
 	if (!buf) {
 		printf("# %s: no %s memory: errno %d (%s)\n", name, mem,
 		       mem_errno, strerror(mem_errno));
@@ -442,7 +430,7 @@ static void run_floor(const char *mem, void *buf)
 	char name[64];
 	int rep, fd;
 
-	case_name(name, sizeof(name), "floor", mem);
+	case_name(name, sizeof(name), "floor", mem, len);
 	for (rep = 0; buf && rep < REPS; rep++) {
 		fd = open("/dev/iommu", O_RDWR);
 		if (fd < 0)
@@ -465,20 +453,6 @@ static void run_floor(const char *mem, void *buf)
 		return;
 	}
 	bench_line(name, pin_ns, unpin_ns, kmem, len);
-}
-
-/* Upstream 6.12 has no IOMMU_IOAS_MAP_FILE: its ioctl answers ENOTTY. */
-static int probe_map_file(void)
-{
-	struct iommu_ioas_map_file cmd = { .size = sizeof(cmd), .fd = -1 };
-	int fd, rc;
-
-	fd = open("/dev/iommu", O_RDWR);
-	if (fd < 0)
-		return 0;
-	rc = ioctl(fd, IOMMU_IOAS_MAP_FILE, &cmd) == 0 || errno != ENOTTY;
-	close(fd);
-	return rc;
 }
 
 static void *memory_for(enum mem mem)

@@ -13,13 +13,16 @@
 #define __BENCH_UTIL_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <linux/iommufd.h>
 
 #ifndef MAP_HUGE_2MB
 #define MAP_HUGE_2MB (21 << 26)
@@ -269,6 +272,35 @@ fail:
 	close(*mfd);
 	*mfd = -1;
 	return NULL;
+}
+
+/* Upstream 6.12 has no IOMMU_IOAS_MAP_FILE: its ioctl answers ENOTTY. */
+static inline int probe_map_file(void)
+{
+	struct iommu_ioas_map_file cmd = { .size = sizeof(cmd), .fd = -1 };
+	int fd, rc;
+
+	fd = open("/dev/iommu", O_RDWR);
+	if (fd < 0)
+		return 0;
+	rc = ioctl(fd, IOMMU_IOAS_MAP_FILE, &cmd) == 0 || errno != ENOTTY;
+	close(fd);
+	return rc;
+}
+
+/*
+ * "<what>_<mem>" into @name, with "@64m" or "@1g" after it when @len is
+ * not the 256 MiB of the main table
+ */
+static inline void case_name(char *name, size_t size, const char *what,
+			     const char *mem, unsigned long len)
+{
+	if (len == 256 * SZ_1M)
+		snprintf(name, size, "%s_%s", what, mem);
+	else if (len >= SZ_1G)
+		snprintf(name, size, "%s_%s@%lug", what, mem, len / SZ_1G);
+	else
+		snprintf(name, size, "%s_%s@%lum", what, mem, len / SZ_1M);
 }
 
 #endif

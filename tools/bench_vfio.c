@@ -158,20 +158,6 @@ static void report_fail(const char *name)
 	fflush(stdout);
 }
 
-/* Upstream 6.12 has no IOMMU_IOAS_MAP_FILE: its ioctl answers ENOTTY. */
-static int probe_map_file(void)
-{
-	struct iommu_ioas_map_file cmd = { .size = sizeof(cmd), .fd = -1 };
-	int fd, rc;
-
-	fd = open("/dev/iommu", O_RDWR);
-	if (fd < 0)
-		return 0;
-	rc = ioctl(fd, IOMMU_IOAS_MAP_FILE, &cmd) == 0 || errno != ENOTTY;
-	close(fd);
-	return rc;
-}
-
 /*
  * REPS map/unmap pairs of @buf (NULL: report the failure that left none)
  * on one IOAS; @mfd >= 0 maps that memfd, @buf's file, with MAP_FILE.
@@ -352,14 +338,7 @@ static void run_mem(enum mem mem, int ready)
 	int mfd = -1;
 
 	buf = ready ? memory_for(mem) : NULL;
-	if (len == 256 * SZ_1M)
-		snprintf(name, sizeof(name), "vtd_%s", mem_name[mem]);
-	else if (len >= SZ_1G)
-		snprintf(name, sizeof(name), "vtd_%s@%lug", mem_name[mem],
-			 len / SZ_1G);
-	else
-		snprintf(name, sizeof(name), "vtd_%s@%lum", mem_name[mem],
-			 len / SZ_1M);
+	case_name(name, sizeof(name), "vtd", mem_name[mem], len);
 	run_case(name, buf, -1);
 	if (len == 256 * SZ_1M) {
 		snprintf(name, sizeof(name), "vtd_copy_%s", mem_name[mem]);
