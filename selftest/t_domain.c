@@ -1653,6 +1653,132 @@ TEST_F(mdom, scattered_pages_copied_pinned_unmapped)
 	munmap(m, len);
 }
 
+/* ---- what the kernel copies back ---------------------------------------- */
+
+/* 0 when @len bytes at @p are all @c */
+static int all_bytes(const void *p, size_t len, unsigned char c)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (b[i] != c)
+			return -1;
+	return 0;
+}
+
+/*
+ * Every byte the kernel copies back must be one it means to write. Output
+ * fields and buffers start as a pattern; whatever a call does not define
+ * comes back as it went in, and what it defines as zero comes back zero.
+ */
+TEST_F(mdom, outputs_carry_only_what_is_meant)
+{
+	struct iommu_test_hw_info *ti;
+	struct iommu_iova_range r[6];
+	struct iommu_ioas_iova_ranges ranges, want_r;
+	struct iommu_ioas_alloc alloc, want_a;
+	struct iommu_hw_info hw, want_h;
+	struct iommu_ioas_map map, want_m;
+	struct iommu_ioas_unmap unmap, want_u;
+	unsigned char info[64];
+	unsigned int n;
+	struct mdev a;
+
+	ASSERT_EQ(0, dev_add(self->fd, self->ioas, 0, &a));
+
+	memset(&alloc, 0, sizeof(alloc));
+	alloc.size = sizeof(alloc);
+	alloc.out_ioas_id = 0xa5a5a5a5;
+	want_a = alloc;
+	ASSERT_EQ(0, ioctl_errno(self->fd, IOMMU_IOAS_ALLOC, &alloc));
+	EXPECT_NE(0xa5a5a5a5, alloc.out_ioas_id);
+	want_a.out_ioas_id = alloc.out_ioas_id;
+	EXPECT_EQ(0, memcmp(&want_a, &alloc, sizeof(alloc)));
+
+	/* Too small an array: the count comes back, the array stays as is. */
+	memset(r, 0xa5, sizeof(r));
+	memset(&ranges, 0, sizeof(ranges));
+	ranges.size = sizeof(ranges);
+	ranges.ioas_id = self->ioas;
+	ranges.allowed_iovas = (uintptr_t)r;
+	ranges.out_iova_alignment = 0xa5a5a5a5a5a5a5a5ULL;
+	EXPECT_EQ(EMSGSIZE, ioctl_errno(self->fd, IOMMU_IOAS_IOVA_RANGES,
+					&ranges));
+	EXPECT_EQ(0, all_bytes(r, sizeof(r), 0xa5));
+	n = ranges.num_iovas;
+	ASSERT_LT(0, n);
+	ASSERT_GT(NELEM(r), n);
+	/* Room for all: exactly @n entries written, the rest untouched. */
+	ranges.num_iovas = NELEM(r);
+	want_r = ranges;
+	ASSERT_EQ(0, ioctl_errno(self->fd, IOMMU_IOAS_IOVA_RANGES, &ranges));
+	EXPECT_EQ(n, ranges.num_iovas);
+	EXPECT_EQ(0, all_bytes(&r[n], (NELEM(r) - n) * sizeof(r[0]), 0xa5));
+	EXPECT_LE(r[0].start, r[0].last);
+	EXPECT_EQ(0, ranges.out_iova_alignment &
+		     (ranges.out_iova_alignment - 1));
+	want_r.num_iovas = n;
+	want_r.out_iova_alignment = ranges.out_iova_alignment;
+	EXPECT_EQ(0, memcmp(&want_r, &ranges, sizeof(ranges)));
+
+	/* A bigger buffer than the driver's data: the rest is zeroed. */
+	memset(info, 0xa5, sizeof(info));
+	memset(&hw, 0, sizeof(hw));
+	hw.size = sizeof(hw);
+	hw.dev_id = a.idev;
+	hw.data_len = sizeof(info);
+	hw.data_uptr = (uintptr_t)info;
+	hw.out_capabilities = 0xa5a5a5a5a5a5a5a5ULL;
+	want_h = hw;
+	ASSERT_EQ(0, ioctl_errno(self->fd, IOMMU_GET_HW_INFO, &hw));
+	ASSERT_EQ(sizeof(*ti), hw.data_len);
+	ti = (struct iommu_test_hw_info *)info;
+	EXPECT_EQ(0, ti->flags);
+	EXPECT_EQ(IOMMU_HW_INFO_SELFTEST_REGVAL, ti->test_reg);
+	EXPECT_EQ(0, all_bytes(info + sizeof(*ti), sizeof(info) - sizeof(*ti),
+			       0));
+	EXPECT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, hw.out_data_type);
+	EXPECT_EQ(0, all_bytes(hw.__reserved, sizeof(hw.__reserved), 0));
+	want_h.data_len = hw.data_len;
+	want_h.out_data_type = hw.out_data_type;
+	want_h.out_max_pasid_log2 = hw.out_max_pasid_log2;
+	want_h.out_capabilities = hw.out_capabilities;
+	EXPECT_EQ(0, memcmp(&want_h, &hw, sizeof(hw)));
+	/* A smaller one: only its bytes are written. */
+	memset(info, 0xa5, sizeof(info));
+	hw.data_len = 4;
+	ASSERT_EQ(0, ioctl_errno(self->fd, IOMMU_GET_HW_INFO, &hw));
+	EXPECT_EQ(0, all_bytes(info + 4, sizeof(info) - 4, 0xa5));
+	EXPECT_EQ(0, ti->flags);
+
+	/* A map at a kernel chosen IOVA, and its unmap */
+	memset(&map, 0, sizeof(map));
+	map.size = sizeof(map);
+	map.flags = MAP_RW;
+	map.ioas_id = self->ioas;
+	map.user_va = (uintptr_t)self->mem;
+	map.length = MEM_SZ;
+	map.iova = 0xa5a5a5a5a5a5a5a5ULL;
+	want_m = map;
+	ASSERT_EQ(0, ioctl_errno(self->fd, IOMMU_IOAS_MAP, &map));
+	EXPECT_NE(0xa5a5a5a5a5a5a5a5ULL, map.iova);
+	want_m.iova = map.iova;
+	EXPECT_EQ(0, memcmp(&want_m, &map, sizeof(map)));
+	memset(&unmap, 0, sizeof(unmap));
+	unmap.size = sizeof(unmap);
+	unmap.ioas_id = self->ioas;
+	unmap.iova = map.iova;
+	unmap.length = MEM_SZ;
+	want_u = unmap;
+	ASSERT_EQ(0, ioctl_errno(self->fd, IOMMU_IOAS_UNMAP, &unmap));
+	EXPECT_EQ(0, memcmp(&want_u, &unmap, sizeof(unmap)));
+
+	ASSERT_EQ(0, obj_destroy(self->fd, a.stdev));
+	EXPECT_EQ(0, obj_destroy(self->fd, alloc.out_ioas_id));
+	EXPECT_EQ(0, obj_destroy(self->fd, self->ioas));
+}
+
 /* ---- a big map does not stall the rest of the IOAS ---------------------- */
 
 struct big_map {
