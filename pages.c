@@ -727,8 +727,7 @@ static void iopt_pages_ungather(struct iopt_pages *pages, unsigned long first,
 {
 	unsigned long pos, gap_last;
 
-	for (pos = first; pos <= last &&
-	     iopt_pages_gap(pages, pos, last, &pos, &gap_last);
+	for (pos = first; iopt_pages_gap(pages, pos, last, &pos, &gap_last);
 	     pos = gap_last + 1)
 		iopt_unpin_batch(pages, batch + pos - first,
 				 gap_last - pos + 1);
@@ -814,13 +813,9 @@ static unsigned long iopt_pages_gap_count(struct iopt_pages *pages,
 {
 	unsigned long pos, gap_last, n = 0;
 
-	for (pos = first; pos <= last &&
-	     iopt_pages_gap(pages, pos, last, &pos, &gap_last);
-	     pos = gap_last + 1) {
+	for (pos = first; iopt_pages_gap(pages, pos, last, &pos, &gap_last);
+	     pos = gap_last + 1)
 		n += gap_last - pos + 1;
-		if (gap_last == last)
-			break;
-	}
 	return n;
 }
 
@@ -871,8 +866,6 @@ static void iopt_area_unfill_range(struct iopt_area *area,
 				unpin_user_page_range_dirty_lock(page, n,
 								 pages->writable);
 				unpinned += n;
-				if (gap_last == clast)
-					break;
 			}
 			cond_resched();
 			continue;
@@ -880,13 +873,10 @@ static void iopt_area_unfill_range(struct iopt_area *area,
 		n = 0;
 		for (pos = index;
 		     iopt_pages_gap(pages, pos, clast, &pos, &gap_last);
-		     pos = gap_last + 1) {
+		     pos = gap_last + 1)
 			for (i = pos; i <= gap_last; i++)
 				batch[n++] = run ? nth_page(run, i - index) :
 					     iopt_area_page(area, storage, i);
-			if (gap_last == clast)
-				break;
-		}
 		xa_for_each(&iopt->domains, d, domain)
 			iopt_area_unmap(area, domain, index, clast);
 		iopt_unpin_pages(pages, batch, n);
@@ -918,6 +908,7 @@ int iopt_area_fill_domains(struct iopt_area *area, struct io_pagetable *iopt)
 	unsigned int runs;
 	int rc = 0;
 
+	lockdep_assert_held(&iopt->domains_rwsem);
 	batch = kmalloc_array(IOPT_CHUNK, sizeof(*batch), GFP_KERNEL);
 	if (!batch)
 		return -ENOMEM;
